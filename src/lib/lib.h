@@ -108,6 +108,9 @@ void random_bytes(void *p, size_t n);
 /* Formats 'ms' as RFC 3339 UTC with milliseconds into 'out' (25 bytes). */
 void time_format_iso(int64_t ms, char out[32]);
 bool str_has_prefix(const char *s, const char *prefix);
+/* Copies with truncation, always terminating (strlcpy); returns strlen(src). */
+size_t str_copy(char *dst, const char *src, size_t size);
+#define STR_COPY(dst, src) str_copy((dst), (src), sizeof(dst))
 /* Case-sensitive glob with '*' and '?' (EC2 filter wildcards, '\' escapes). */
 bool glob_match(const char *pattern, const char *s);
 

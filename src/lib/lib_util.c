@@ -90,3 +90,17 @@ glob_match(const char *p, const char *s)
 		p++;
 	return *p == '\0';
 }
+
+size_t
+str_copy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (size) {
+		size_t k = n < size - 1 ? n : size - 1;
+
+		memcpy(dst, src, k);
+		dst[k] = '\0';
+	}
+	return n;
+}

@@ -1,0 +1,373 @@
+/* Helpers shared by the request handlers: errors, filters, pages, tags. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_int.h"
+
+/*
+ * HTTP statuses of the EC2 error codes that are not 400.  Everything a
+ * client may retry (5xx, throttling) is reserved for real transient
+ * failures.
+ */
+static const struct {
+	const char *code;
+	int status;
+} error_statuses[] = {
+	{ "AuthFailure", 401 },
+	{ "MissingAuthenticationToken", 401 },
+	{ "UnauthorizedOperation", 403 },
+	{ "DryRunOperation", 412 },
+	{ "InternalError", 500 },
+	{ "ServiceUnavailable", 503 },
+	{ "RequestLimitExceeded", 503 },
+};
+
+int
+api_error_status(const char *code)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(error_statuses); i++)
+		if (strcmp(code, error_statuses[i].code) == 0)
+			return error_statuses[i].status;
+	return 400;
+}
+
+int
+api_fail(struct api_ctx *ctx, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	ctx->err->code = code;
+	ctx->err->status = api_error_status(code);
+	va_start(ap, fmt);
+	vsnprintf(ctx->err->message, sizeof(ctx->err->message), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int
+api_fail_core(struct api_ctx *ctx, const struct core_error *cerr)
+{
+	return api_fail(ctx, cerr->code, "%s", cerr->message);
+}
+
+void
+api_dry_run(struct api_ctx *ctx, struct ec2_opt_bool dry_run)
+{
+	ctx->model->is_dry_run = dry_run.set && dry_run.v;
+}
+
+int
+api_dry_run_check(struct api_ctx *ctx, struct ec2_opt_bool dry_run)
+{
+	if (dry_run.set && dry_run.v)
+		return api_fail(ctx, "DryRunOperation",
+		    "Request would have succeeded, but DryRun flag is set.");
+	return 0;
+}
+
+int
+api_parse_cidr(struct api_ctx *ctx, const char *s, const char *param, struct core_cidr *out)
+{
+	if (s == NULL)
+		return api_fail(ctx, "MissingParameter",
+		    "The request must contain the parameter %s", param);
+	if (core_cidr_parse(s, out))
+		return api_fail(ctx, "InvalidParameterValue",
+		    "Value (%s) for parameter %s is invalid. This is not a valid CIDR block.",
+		    s, param);
+	return 0;
+}
+
+void *
+api_lookup(struct api_ctx *ctx, enum core_type type, const char *id)
+{
+	struct core_error cerr;
+	void *r = core_lookup(ctx->model, type, ctx->owner, id, &cerr);
+
+	if (r == NULL)
+		api_fail_core(ctx, &cerr);
+	return r;
+}
+
+int
+api_require(struct api_ctx *ctx, const char *value, const char *param)
+{
+	if (value == NULL || *value == '\0')
+		return api_fail(ctx, "MissingParameter",
+		    "The request must contain the parameter %s", param);
+	return 0;
+}
+
+const char *
+api_cidr_str(struct api_ctx *ctx, const struct core_cidr *c)
+{
+	char *s = arena_alloc(ctx->arena, 20);
+
+	core_cidr_format(c, s);
+	return s;
+}
+
+const char *
+api_ip_str(struct api_ctx *ctx, uint32_t ip)
+{
+	char *s = arena_alloc(ctx->arena, 16);
+
+	core_ip_format(ip, s);
+	return s;
+}
+
+const char *
+api_time_str(struct api_ctx *ctx, int64_t ms)
+{
+	char *s = arena_alloc(ctx->arena, 32);
+
+	time_format_iso(ms, s);
+	return s;
+}
+
+struct ec2_tag *
+api_tags_out(struct api_ctx *ctx, const struct core_tag *tags, size_t n, size_t *n_out)
+{
+	struct ec2_tag *out;
+
+	*n_out = n;
+	if (n == 0)
+		return NULL;
+	out = arena_array(ctx->arena, n, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		out[i].key = tags[i].key;
+		out[i].value = tags[i].value;
+	}
+	return out;
+}
+
+void
+api_val(struct api_vals *vals, const char *s)
+{
+	if (s == NULL)
+		return;
+	if (vals->n == vals->cap) {
+		const char **v;
+
+		vals->cap = vals->cap ? vals->cap * 2 : 16;
+		v = arena_array(vals->ctx->arena, vals->cap, sizeof(*v));
+		if (vals->n)
+			memcpy(v, vals->v, vals->n * sizeof(*v));
+		vals->v = v;
+	}
+	vals->v[vals->n++] = s;
+}
+
+void
+api_val_bool(struct api_vals *vals, bool b)
+{
+	api_val(vals, b ? "true" : "false");
+}
+
+void
+api_val_int(struct api_vals *vals, long long v)
+{
+	api_val(vals, arena_printf(vals->ctx->arena, "%lld", v));
+}
+
+int
+api_filters_init(struct api_ctx *ctx, struct api_filters *f,
+    const struct api_filter_def *defs, size_t n_defs, const struct ec2_filter *filters,
+    size_t n_filters)
+{
+	api_filter_fn *fns = arena_array(ctx->arena, n_filters ? n_filters : 1, sizeof(*fns));
+
+	for (size_t i = 0; i < n_filters; i++) {
+		const char *name = filters[i].name;
+
+		if (name == NULL)
+			return api_fail(ctx, "MissingParameter",
+			    "The request must contain the parameter Filter.%zu.Name", i + 1);
+		if (str_has_prefix(name, "tag:") || strcmp(name, "tag-key") == 0 ||
+		    strcmp(name, "tag-value") == 0)
+			continue;
+		for (size_t j = 0; j < n_defs; j++)
+			if (strcmp(defs[j].name, name) == 0)
+				fns[i] = defs[j].fn;
+		if (fns[i] == NULL)
+			return api_fail(ctx, "InvalidParameterValue",
+			    "The filter '%s' is invalid", name);
+	}
+	f->defs = defs;
+	f->n_defs = n_defs;
+	f->filters = filters;
+	f->n_filters = n_filters;
+	f->fns = fns;
+	return 0;
+}
+
+static bool
+any_match(const struct ec2_filter *flt, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < flt->n_values; j++)
+			if (glob_match(flt->values[j], v[i]))
+				return true;
+	return false;
+}
+
+bool
+api_filters_match(struct api_ctx *ctx, const struct api_filters *f,
+    const void *res, const struct core_tag *tags, size_t n_tags)
+{
+	for (size_t i = 0; i < f->n_filters; i++) {
+		const struct ec2_filter *flt = &f->filters[i];
+		const char *name = flt->name;
+		struct api_vals vals = { .ctx = ctx };
+
+		if (str_has_prefix(name, "tag:")) {
+			api_val(&vals, core_tags_get(tags, n_tags, name + 4));
+		} else if (strcmp(name, "tag-key") == 0) {
+			for (size_t t = 0; t < n_tags; t++)
+				api_val(&vals, tags[t].key);
+		} else if (strcmp(name, "tag-value") == 0) {
+			for (size_t t = 0; t < n_tags; t++)
+				api_val(&vals, tags[t].value);
+		} else {
+			f->fns[i](&vals, res);
+		}
+		if (!any_match(flt, vals.v, vals.n))
+			return false;
+	}
+	return true;
+}
+
+int
+api_page_init(struct api_ctx *ctx, struct api_page *pg, struct ec2_opt_int max_results,
+    const char *next_token, int min, int max)
+{
+	memset(pg, 0, sizeof(*pg));
+	if (max_results.set) {
+		if (max_results.v < min || max_results.v > max)
+			return api_fail(ctx, "InvalidParameterValue",
+			    "Value ( %" PRId64 " ) for parameter maxResults is invalid. "
+			    "Parameter must be between %d and %d.", max_results.v, min, max);
+		pg->max = (size_t)max_results.v;
+	}
+	if (next_token && *next_token) {
+		char *end;
+		unsigned long long v;
+
+		if (!str_has_prefix(next_token, "vpcd1."))
+			goto bad;
+		v = strtoull(next_token + 6, &end, 16);
+		if (*end || end == next_token + 6)
+			goto bad;
+		pg->after = v;
+	}
+	return 0;
+bad:
+	return api_fail(ctx, "InvalidNextToken", "The token '%s' is invalid.", next_token);
+}
+
+bool
+api_page_take(struct api_page *pg, const struct core_res *r)
+{
+	if (r->seq <= pg->after)
+		return false;
+	if (pg->max && pg->n == pg->max) {
+		pg->has_more = true;
+		return false;
+	}
+	pg->n++;
+	pg->last = r->seq;
+	return true;
+}
+
+const char *
+api_page_token(struct api_ctx *ctx, const struct api_page *pg)
+{
+	if (!pg->has_more)
+		return NULL;
+	return arena_printf(ctx->arena, "vpcd1.%" PRIx64, pg->last);
+}
+
+bool
+api_ids_has(const char *const *ids, size_t n, const char *id)
+{
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+int
+api_ids_check(struct api_ctx *ctx, enum core_type type, const char *const *ids, size_t n)
+{
+	struct core_error cerr;
+	struct buf missing;
+	size_t n_missing = 0;
+
+	buf_init(&missing);
+	for (size_t i = 0; i < n; i++)
+		if (core_find(ctx->model, type, ctx->owner, ids[i]) == NULL) {
+			buf_printf(&missing, "%s%s", n_missing ? ", " : "", ids[i]);
+			n_missing++;
+		}
+	if (n_missing == 0) {
+		buf_fini(&missing);
+		return 0;
+	}
+	core_not_found(type, missing.data, &cerr);
+	if (n_missing > 1) {
+		/* AWS's plural form: "The vpc IDs 'a, b' do not exist". */
+		char *p = strstr(cerr.message, " ID '");
+
+		if (p) {
+			char tail[sizeof(cerr.message)];
+
+			snprintf(tail, sizeof(tail), " IDs '%s' do not exist", missing.data);
+			snprintf(p, sizeof(cerr.message) - (size_t)(p - cerr.message), "%s", tail);
+		}
+	}
+	buf_fini(&missing);
+	return api_fail_core(ctx, &cerr);
+}
+
+int
+api_tagspec_check(struct api_ctx *ctx, const struct ec2_tag_specification *specs, size_t n,
+    const char *resource_type)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct core_error cerr;
+		struct core_tag *tags;
+
+		if (specs[i].resource_type == NULL)
+			return api_fail(ctx, "InvalidParameterValue",
+			    "A resource type is required in TagSpecification.%zu", i + 1);
+		if (strcmp(specs[i].resource_type, resource_type) != 0)
+			return api_fail(ctx, "InvalidParameterValue",
+			    "'%s' is not a valid taggable resource type for this operation.",
+			    specs[i].resource_type);
+		tags = arena_array(ctx->arena, specs[i].n_tags + 1, sizeof(*tags));
+		for (size_t t = 0; t < specs[i].n_tags; t++) {
+			tags[t].key = (char *)specs[i].tags[t].key;
+			tags[t].value = (char *)specs[i].tags[t].value;
+		}
+		if (core_tags_check(tags, specs[i].n_tags, 0, &cerr))
+			return api_fail_core(ctx, &cerr);
+	}
+	return 0;
+}
+
+void
+api_tagspec_apply(struct api_ctx *ctx, const struct ec2_tag_specification *specs, size_t n,
+    const char *resource_type, struct core_res *res)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t t = 0; t < specs[i].n_tags; t++)
+			core_tags_set(&res->tags, &res->n_tags, specs[i].tags[t].key,
+			    specs[i].tags[t].value);
+	if (n)
+		core_touch(ctx->model, res);
+}

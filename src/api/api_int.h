@@ -1,0 +1,137 @@
+/*
+ * Internals of the api layer: the request context handed to every
+ * handler, and the helpers handlers share (errors, ids, filters, pages,
+ * tags).
+ *
+ * A handler runs with the model locked (shared for Describe calls,
+ * exclusive for mutating calls, which run on the single writer thread
+ * inside the current store transaction).  Its output struct may point
+ * into the model: the response is encoded before the lock is released.
+ * Everything else it allocates comes from ctx->arena.
+ */
+#ifndef VPCD_API_INT_H
+#define VPCD_API_INT_H
+
+#include <errno.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/api_codec.h"
+#include "api/ec2_gen.h"
+#include "core/core.h"
+
+struct store;
+
+struct api_ctx {
+	struct core_model *model;
+	struct store *store;         /* writer only, for ClientToken records */
+	const struct api_options *opt;
+	const char *owner;           /* the caller's account id */
+	const char *action;
+	struct arena *arena;
+	struct api_error *err;
+};
+
+/* Sets ctx->err and returns -EINVAL. */
+int api_fail(struct api_ctx *ctx, const char *code, const char *fmt, ...) PRINTF(3, 4);
+/* Copies a core error into ctx->err; returns -EINVAL. */
+int api_fail_core(struct api_ctx *ctx, const struct core_error *cerr);
+/* The HTTP status for an EC2 error code (400 unless listed). */
+int api_error_status(const char *code);
+/* Starts a mutation: sets the model's DryRun flag from the request. */
+void api_dry_run(struct api_ctx *ctx, struct ec2_opt_bool dry_run);
+/* For calls that change nothing: DryRunOperation if requested. */
+int api_dry_run_check(struct api_ctx *ctx, struct ec2_opt_bool dry_run);
+
+/* Parses a CIDR for parameter 'param'; InvalidParameterValue if bad. */
+int api_parse_cidr(struct api_ctx *ctx, const char *s, const char *param,
+    struct core_cidr *out);
+/* Looks up a resource owned by the caller, with the AWS not-found error. */
+void *api_lookup(struct api_ctx *ctx, enum core_type type, const char *id);
+/* A required string member that the model marks optional. */
+int api_require(struct api_ctx *ctx, const char *value, const char *param);
+
+/* Formatting into the arena. */
+const char *api_cidr_str(struct api_ctx *ctx, const struct core_cidr *c);
+const char *api_ip_str(struct api_ctx *ctx, uint32_t ip);
+const char *api_time_str(struct api_ctx *ctx, int64_t ms);
+struct ec2_tag *api_tags_out(struct api_ctx *ctx, const struct core_tag *tags,
+    size_t n, size_t *n_out);
+/* Output list allocation: always non-NULL so that empty lists are sent. */
+#define API_LIST(ctx, ptr, count) \
+	((ptr) = arena_array((ctx)->arena, (count) ? (count) : 1, sizeof(*(ptr))))
+
+/*
+ * Filters.  A table maps each filter name a Describe call accepts to a
+ * function that lists the resource's values for it; a resource matches a
+ * Filter when any value matches any of the Filter's values (with * and ?
+ * wildcards), and all Filters must match.  tag:<key>, tag-key and
+ * tag-value are handled for every table.
+ */
+struct api_vals {
+	struct api_ctx *ctx;
+	const char **v;
+	size_t n, cap;
+};
+void api_val(struct api_vals *vals, const char *s);
+void api_val_bool(struct api_vals *vals, bool b);
+void api_val_int(struct api_vals *vals, long long v);
+typedef void (*api_filter_fn)(struct api_vals *vals, const void *res);
+struct api_filter_def {
+	const char *name;
+	api_filter_fn fn;
+};
+struct api_filters {
+	const struct api_filter_def *defs;
+	size_t n_defs;
+	const struct ec2_filter *filters;
+	size_t n_filters;
+	const api_filter_fn *fns;  /* resolved per filter */
+};
+/* Resolves filter names; InvalidParameterValue for an unknown name. */
+int api_filters_init(struct api_ctx *ctx, struct api_filters *f,
+    const struct api_filter_def *defs, size_t n_defs,
+    const struct ec2_filter *filters, size_t n_filters);
+/* 'res' is what the filter functions take (a resource, or for Regions
+ * and zones the output item); 'tags' may be NULL. */
+bool api_filters_match(struct api_ctx *ctx, const struct api_filters *f,
+    const void *res, const struct core_tag *tags, size_t n_tags);
+
+/*
+ * Pagination by creation order: NextToken carries the sequence number of
+ * the last resource sent.
+ */
+struct api_page {
+	uint64_t after;
+	size_t max;     /* 0: no limit */
+	size_t n;
+	uint64_t last;
+	bool has_more;
+};
+int api_page_init(struct api_ctx *ctx, struct api_page *pg, struct ec2_opt_int max_results,
+    const char *next_token, int min, int max);
+/* Whether 'r' belongs on this page; marks has_more when the page is full. */
+bool api_page_take(struct api_page *pg, const struct core_res *r);
+const char *api_page_token(struct api_ctx *ctx, const struct api_page *pg);
+
+/*
+ * Describe by id: each id must exist for the caller (else the type's
+ * not-found error naming all missing ids); api_ids_has() then says
+ * whether a resource was asked for (always true when no id was given).
+ */
+int api_ids_check(struct api_ctx *ctx, enum core_type type, const char *const *ids,
+    size_t n);
+bool api_ids_has(const char *const *ids, size_t n, const char *id);
+
+/* Tags: validates TagSpecifications for 'type'; applies them. */
+int api_tagspec_check(struct api_ctx *ctx, const struct ec2_tag_specification *specs,
+    size_t n, const char *resource_type);
+void api_tagspec_apply(struct api_ctx *ctx, const struct ec2_tag_specification *specs,
+    size_t n, const char *resource_type, struct core_res *res);
+
+/* Output builders shared by several families. */
+void api_vpc_out(struct api_ctx *ctx, const struct core_vpc *vpc, struct ec2_vpc *out);
+void api_sg_rule_out(struct api_ctx *ctx, const struct core_sg *sg,
+    const struct core_sg_rule *r, struct ec2_security_group_rule *out);
+
+#endif

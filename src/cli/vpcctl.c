@@ -1,0 +1,166 @@
+/*
+ * vpcctl: the administrator's tool.  A thin client of vpcd's control
+ * socket; each subcommand is one request and prints the answer as text
+ * (or JSON with --json).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+
+static const char *data_dir = "/var/lib/vpcd";
+static bool as_json;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: vpcctl [--data-dir DIR] [--json] COMMAND [ARGS]\n"
+	    "\n"
+	    "Commands:\n"
+	    "  account create NAME   create an account; prints its keys as a\n"
+	    "                        shared-credentials profile named NAME\n"
+	    "  account list          list the accounts\n"
+	    "\n"
+	    "  --data-dir DIR        the vpcd to talk to (default /var/lib/vpcd)\n"
+	    "  --json                print the daemon's answer as JSON\n");
+}
+
+/* Sends one request and returns the daemon's answer, or exits. */
+static json_t *
+call(json_t *req)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char path[sizeof(sun.sun_path) + 64], buf[65536];
+	size_t n = 0;
+	char *line = json_dumps(req, JSON_COMPACT);
+	json_t *answer;
+	int fd;
+
+	daemon_ctl_path(data_dir, path, sizeof(path));
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "vpcctl: %s: path too long\n", path);
+		exit(1);
+	}
+	STR_COPY(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		fprintf(stderr, "vpcctl: cannot reach vpcd at %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	if (write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0) {
+		fprintf(stderr, "vpcctl: write: %s\n", strerror(errno));
+		exit(1);
+	}
+	free(line);
+	for (;;) {
+		ssize_t r = read(fd, buf + n, sizeof(buf) - 1 - n);
+
+		if (r <= 0 || (n += (size_t)r) == sizeof(buf) - 1)
+			break;
+	}
+	close(fd);
+	buf[n] = '\0';
+	answer = json_loads(buf, JSON_DISABLE_EOF_CHECK, NULL);
+	if (answer == NULL) {
+		fprintf(stderr, "vpcctl: no answer from vpcd (is it running as root, or as you?)\n");
+		exit(1);
+	}
+	if (!json_is_true(json_object_get(answer, "ok"))) {
+		const char *msg = json_string_value(json_object_get(answer, "error"));
+
+		fprintf(stderr, "vpcctl: %s\n", msg ? msg : "request failed");
+		exit(1);
+	}
+	if (as_json) {
+		json_dumpf(answer, stdout, JSON_INDENT(2));
+		printf("\n");
+		exit(0);
+	}
+	return answer;
+}
+
+static int
+cmd_account(int argc, char **argv)
+{
+	json_t *a;
+
+	if (argc == 2 && strcmp(argv[0], "create") == 0) {
+		a = call(json_pack("{s:s, s:s}", "cmd", "account-create", "name", argv[1]));
+		printf("# vpcd account %s\n[%s]\naws_access_key_id = %s\n"
+		    "aws_secret_access_key = %s\n",
+		    json_string_value(json_object_get(a, "account_id")), argv[1],
+		    json_string_value(json_object_get(a, "access_key_id")),
+		    json_string_value(json_object_get(a, "secret_access_key")));
+		return 0;
+	}
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		size_t i;
+		json_t *e;
+
+		a = call(json_pack("{s:s}", "cmd", "account-list"));
+		printf("%-14s %-22s %s\n", "ACCOUNT", "ACCESS KEY", "NAME");
+		json_array_foreach(json_object_get(a, "accounts"), i, e)
+			printf("%-14s %-22s %s%s\n",
+			    json_string_value(json_object_get(e, "account_id")),
+			    json_string_value(json_object_get(e, "access_key_id")),
+			    json_string_value(json_object_get(e, "name")),
+			    json_is_true(json_object_get(e, "admin")) ? " (administrator)" : "");
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "account", cmd_account },
+};
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			data_dir = optarg;
+			break;
+		case 'j':
+			as_json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			return commands[i].fn(argc - optind - 1, argv + optind + 1);
+	fprintf(stderr, "vpcctl: unknown command '%s'\n", argv[optind]);
+	usage(stderr);
+	return 2;
+}

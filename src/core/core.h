@@ -1,0 +1,476 @@
+/*
+ * core: the VPC model and the AWS rules it obeys.  No I/O.
+ *
+ * The model is an in-memory set of resources (accounts, VPCs, subnets,
+ * route tables, ...) indexed by id.  Every resource starts with a struct
+ * core_res header; the rest is type-specific.  Sub-objects (routes, rules,
+ * entries, associations) live inside their parent and are saved with it.
+ *
+ * Concurrency: the model is not locked here.  The daemon holds a
+ * read-write lock: readers (Describe calls) share it, the single writer
+ * takes it exclusively.
+ *
+ * Transactions: mutating functions first validate everything, fill a
+ * struct core_error and change nothing when a rule is broken, and only
+ * then mutate.  Every mutated resource is marked with core_touch() and
+ * every removed one with core_remove(); the store layer drains that
+ * change list (core_changes_*) into one database transaction.
+ *
+ * Ownership: the model owns every resource; pointers returned by lookups
+ * are borrowed and valid until the writer next changes the model.
+ */
+#ifndef VPCD_CORE_H
+#define VPCD_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/lib.h"
+
+#define CORE_ID_MAX 40
+#define CORE_ACCOUNT_MAX 16
+
+/*
+ * Resource types: enum, id prefix, resource-type name in DescribeTags,
+ * the EC2 error code for an unknown id and its message.
+ */
+#define CORE_TYPES(X)                                                        \
+	X(ACCOUNT, "", "account", "AuthFailure", "The account '%s' does not exist") \
+	X(VPC, "vpc", "vpc", "InvalidVpcID.NotFound", "The vpc ID '%s' does not exist") \
+	X(SUBNET, "subnet", "subnet", "InvalidSubnetID.NotFound",               \
+	    "The subnet ID '%s' does not exist")                                 \
+	X(RTB, "rtb", "route-table", "InvalidRouteTableID.NotFound",            \
+	    "The routeTable ID '%s' does not exist")                             \
+	X(IGW, "igw", "internet-gateway", "InvalidInternetGatewayID.NotFound",  \
+	    "The internetGateway ID '%s' does not exist")                        \
+	X(SG, "sg", "security-group", "InvalidGroup.NotFound",                  \
+	    "The security group '%s' does not exist")                            \
+	X(ACL, "acl", "network-acl", "InvalidNetworkAclID.NotFound",            \
+	    "The networkAcl ID '%s' does not exist")
+
+/* A rule violation for the API caller: an EC2 error code and a message. */
+struct core_error {
+	const char *code;
+	char message[1024];
+};
+
+enum core_type {
+#define X(e, p, n, c, f) CORE_##e,
+	CORE_TYPES(X)
+#undef X
+	CORE_N_TYPES
+};
+
+/* The type's id prefix ("vpc") and DescribeTags resource-type name. */
+const char *core_type_prefix(enum core_type t);
+const char *core_type_name(enum core_type t);
+/* Sets 'err' to the type's not-found error for 'id'; returns -ENOENT. */
+int core_not_found(enum core_type t, const char *id, struct core_error *err);
+
+/* Sets 'err' and returns -EINVAL, so callers can 'return core_fail(...)'. */
+int core_fail(struct core_error *err, const char *code, const char *fmt, ...)
+    PRINTF(3, 4);
+
+/* IPv4 CIDR blocks (core_cidr.c).  Addresses are in host byte order. */
+struct core_cidr {
+	uint32_t addr;
+	uint8_t len;
+};
+/* Parses "a.b.c.d/n" strictly; 0 or -EINVAL.  Host bits may be set. */
+int core_cidr_parse(const char *s, struct core_cidr *c);
+/* Parses a dotted quad; 0 or -EINVAL. */
+int core_ip_parse(const char *s, uint32_t *ip);
+void core_cidr_format(const struct core_cidr *c, char out[20]);
+void core_ip_format(uint32_t ip, char out[16]);
+uint32_t core_cidr_mask(uint8_t len);
+/* The block with host bits cleared. */
+struct core_cidr core_cidr_canonical(struct core_cidr c);
+bool core_cidr_is_canonical(const struct core_cidr *c);
+bool core_cidr_contains(const struct core_cidr *outer, const struct core_cidr *inner);
+bool core_cidr_contains_ip(const struct core_cidr *c, uint32_t ip);
+bool core_cidr_overlaps(const struct core_cidr *a, const struct core_cidr *b);
+uint64_t core_cidr_size(const struct core_cidr *c);
+/* RFC 1918 or 100.64/10 (the ranges AWS lets a secondary block mix). */
+int core_cidr_class(const struct core_cidr *c);
+
+struct core_tag {
+	char *key;
+	char *value;
+};
+
+struct core_res {
+	char id[CORE_ID_MAX];
+	enum core_type type;
+	char owner[CORE_ACCOUNT_MAX];  /* owning account id */
+	uint64_t seq;                  /* creation order, for pagination */
+	int64_t created_ms;
+	struct core_tag *tags;
+	size_t n_tags;
+	/* Per-type list in creation order. */
+	struct core_res *prev, *next;
+	/* Change tracking for the current transaction. */
+	bool is_dirty;
+	struct core_res *dirty_next;
+};
+
+struct core_key {
+	char access_key_id[24];
+	char secret[48];
+};
+
+struct core_account {
+	struct core_res res;  /* res.id is the 12-digit account id */
+	char *name;
+	bool is_admin;
+	struct core_key *keys;
+	size_t n_keys;
+};
+
+struct core_vpc_cidr {
+	char assoc_id[CORE_ID_MAX];
+	struct core_cidr cidr;
+};
+
+struct core_vpc {
+	struct core_res res;
+	struct core_vpc_cidr *cidrs;  /* [0] is the primary block */
+	size_t n_cidrs;
+	bool is_default;
+	bool is_dedicated;            /* instance tenancy */
+	bool dns_support;
+	bool dns_hostnames;
+	bool nau_metrics;             /* enableNetworkAddressUsageMetrics */
+	char main_rtb[CORE_ID_MAX];
+	char default_acl[CORE_ID_MAX];
+	char default_sg[CORE_ID_MAX];
+};
+
+struct core_subnet {
+	struct core_res res;
+	char vpc_id[CORE_ID_MAX];
+	struct core_cidr cidr;
+	char az[32];
+	bool map_public_ip;
+	bool is_default_for_az;
+	uint32_t n_used;  /* addresses taken by interfaces */
+};
+
+/* Route targets, with the EC2 member that names them. */
+enum core_target {
+	CORE_TARGET_LOCAL,     /* gatewayId "local" */
+	CORE_TARGET_IGW,       /* gatewayId igw- */
+	CORE_TARGET_NATGW,     /* natGatewayId nat- */
+	CORE_TARGET_INSTANCE,  /* instanceId i- */
+	CORE_TARGET_ENI,       /* networkInterfaceId eni- */
+	CORE_TARGET_PCX,       /* vpcPeeringConnectionId pcx- */
+};
+
+struct core_route {
+	struct core_cidr dst;
+	enum core_target target_type;
+	char target[CORE_ID_MAX];  /* "local" or the target's id */
+	bool is_created_by_user;   /* origin CreateRoute (else CreateRouteTable) */
+};
+
+struct core_rtb_assoc {
+	char id[CORE_ID_MAX];
+	char subnet_id[CORE_ID_MAX];  /* empty for the main association */
+	bool is_main;
+};
+
+struct core_rtb {
+	struct core_res res;
+	char vpc_id[CORE_ID_MAX];
+	struct core_route *routes;
+	size_t n_routes;
+	struct core_rtb_assoc *assocs;
+	size_t n_assocs;
+};
+
+struct core_igw {
+	struct core_res res;
+	char vpc_id[CORE_ID_MAX];  /* attached VPC, or empty */
+};
+
+enum core_peer {
+	CORE_PEER_CIDR,   /* IPv4 block */
+	CORE_PEER_GROUP,  /* another security group */
+};
+
+/* One security group rule, as DescribeSecurityGroupRules shows it. */
+struct core_sg_rule {
+	char id[CORE_ID_MAX];        /* sgr- */
+	bool is_egress;
+	int proto;                   /* -1 for all, else 0..255 */
+	int from_port;               /* -1 when not applicable */
+	int to_port;
+	enum core_peer peer;
+	struct core_cidr cidr;
+	char group_id[CORE_ID_MAX];
+	char group_owner[CORE_ACCOUNT_MAX];
+	char *description;           /* NULL if none */
+	struct core_tag *tags;
+	size_t n_tags;
+};
+
+struct core_sg {
+	struct core_res res;
+	char vpc_id[CORE_ID_MAX];
+	char *name;
+	char *description;
+	struct core_sg_rule *rules;
+	size_t n_rules;
+};
+
+struct core_acl_entry {
+	int rule_no;        /* 1..32766, or 32767 for the implicit deny */
+	bool is_egress;
+	bool is_allow;
+	int proto;          /* -1 for all, else 0..255 */
+	struct core_cidr cidr;
+	int from_port, to_port;     /* TCP/UDP; -1 when absent */
+	int icmp_type, icmp_code;   /* ICMP; -1 for all */
+};
+
+struct core_acl_assoc {
+	char id[CORE_ID_MAX];
+	char subnet_id[CORE_ID_MAX];
+};
+
+struct core_acl {
+	struct core_res res;
+	char vpc_id[CORE_ID_MAX];
+	bool is_default;
+	struct core_acl_entry *entries;  /* sorted: egress last, by rule_no */
+	size_t n_entries;
+	struct core_acl_assoc *assocs;
+	size_t n_assocs;
+};
+
+/* Limits and placement; vpcd's configuration fills it. */
+struct core_config {
+	char region[32];
+	char azs[8][32];
+	char az_ids[8][32];  /* "use1-az1": derived by core_config_finish() */
+	size_t n_azs;
+	/* Quotas, with AWS's defaults. */
+	unsigned vpcs_per_region;         /* 5 */
+	unsigned cidrs_per_vpc;           /* 5 */
+	unsigned subnets_per_vpc;         /* 200 */
+	unsigned igws_per_region;         /* 5 */
+	unsigned rtbs_per_vpc;            /* 200 */
+	unsigned routes_per_rtb;          /* 50 */
+	unsigned sgs_per_vpc;             /* 2500 (the Region quota) */
+	unsigned rules_per_sg;            /* 60 each way */
+	unsigned acls_per_vpc;            /* 200 */
+	unsigned entries_per_acl;         /* 20 each way */
+};
+void core_config_defaults(struct core_config *cfg);
+/* Derives the zone ids after the region and zones are set. */
+void core_config_finish(struct core_config *cfg);
+/* The zone id of zone 'az', or NULL if the zone is not configured. */
+const char *core_az_id(const struct core_config *cfg, const char *az);
+
+struct core_model {
+	const struct core_config *cfg;
+	struct map ids;  /* id -> struct core_res */
+	struct map keys; /* access key id -> struct core_account */
+	struct core_res *head[CORE_N_TYPES], *tail[CORE_N_TYPES];
+	size_t count[CORE_N_TYPES];
+	uint64_t next_seq;
+	/* DryRun: mutating functions validate, then stop at their commit
+	 * point with DryRunOperation instead of changing anything. */
+	bool is_dry_run;
+	/* Changes of the current transaction. */
+	struct core_res *dirty;
+	char **removed;
+	size_t n_removed;
+};
+
+/* Model lifecycle and generic access (core_model.c). */
+void core_model_init(struct core_model *m, const struct core_config *cfg);
+void core_model_fini(struct core_model *m);
+/* Allocates a resource of 'type' (zeroed, 'size' bytes), gives it a new
+ * id unless 'id' is given, links it in and marks it dirty. */
+void *core_res_new(struct core_model *m, enum core_type type, size_t size,
+    const char *owner, const char *id);
+/* Links in a resource loaded from the store (not marked dirty). */
+void core_res_adopt(struct core_model *m, struct core_res *r);
+/* Unlinks and frees 'r', recording its id as removed. */
+void core_remove(struct core_model *m, struct core_res *r);
+void core_touch(struct core_model *m, struct core_res *r);
+void core_res_free(struct core_res *r);
+/* core_find(), or NULL with the type's not-found error in 'err'. */
+void *core_lookup(const struct core_model *m, enum core_type type,
+    const char *owner, const char *id, struct core_error *err);
+/* Any resource by id, whatever its owner; NULL if none. */
+struct core_res *core_get(const struct core_model *m, const char *id);
+/* A resource of 'type' owned by 'owner', or NULL (another account's
+ * resources do not exist for the caller). */
+void *core_find(const struct core_model *m, enum core_type type,
+    const char *owner, const char *id);
+/* Creation-ordered iteration over one type. */
+#define CORE_FOREACH(m, type, var) \
+	for (struct core_res *var = (m)->head[type]; var; var = var->next)
+/* A new random id "prefix-<17 hex digits>". */
+void core_new_id(const char *prefix, char out[CORE_ID_MAX]);
+/* The first resource with seq > 'after', for pagination. */
+struct core_res *core_first_after(const struct core_model *m, enum core_type t,
+    uint64_t after);
+
+/* Every mutating function calls this after validating and before its
+ * first change: nonzero (DryRunOperation in 'err') stops a dry run. */
+int core_commit_point(const struct core_model *m, struct core_error *err);
+/* Change list of the current transaction. */
+void core_changes_clear(struct core_model *m);
+
+/* Tags (core_tags.c). */
+#define CORE_TAGS_MAX 50
+int core_tags_check(const struct core_tag *tags, size_t n, size_t existing,
+    struct core_error *err);
+/* Sets key=value (replacing) on 'tags'. */
+void core_tags_set(struct core_tag **tags, size_t *n, const char *key,
+    const char *value);
+/* Removes 'key' if 'value' is NULL or equal to the current value. */
+void core_tags_del(struct core_tag **tags, size_t *n, const char *key,
+    const char *value);
+const char *core_tags_get(const struct core_tag *tags, size_t n, const char *key);
+void core_tags_free(struct core_tag *tags, size_t n);
+
+/* Accounts (core_account.c). */
+struct core_account *core_account_create(struct core_model *m, const char *name,
+    bool is_admin);
+struct core_account *core_account_by_key(const struct core_model *m,
+    const char *access_key_id);
+void core_account_free_fields(struct core_account *a);
+
+/*
+ * VPC networking rules (core_vpc.c, core_rtb.c, core_sg.c, core_acl.c).
+ * Each function validates first and returns -EINVAL (or -ENOENT) with
+ * 'err' set and nothing changed, or 0 after applying the change.
+ */
+
+/* A VPC with its main route table, default network ACL and default
+ * security group.  'cidr' may have host bits set (AWS canonicalises). */
+int core_vpc_create(struct core_model *m, const char *owner,
+    struct core_cidr cidr, bool is_dedicated, bool is_default,
+    struct core_vpc **out, struct core_error *err);
+int core_vpc_delete(struct core_model *m, struct core_vpc *vpc,
+    struct core_error *err);
+int core_vpc_cidr_add(struct core_model *m, struct core_vpc *vpc,
+    struct core_cidr cidr, struct core_vpc_cidr **out, struct core_error *err);
+int core_vpc_cidr_remove(struct core_model *m, const char *owner,
+    const char *assoc_id, struct core_vpc **vpc_out,
+    struct core_vpc_cidr *removed, struct core_error *err);
+/* The owner's default VPC, or NULL. */
+struct core_vpc *core_vpc_default(const struct core_model *m, const char *owner);
+/* Creates the default VPC: 172.31.0.0/16, a /20 default subnet per zone,
+ * an internet gateway and a 0.0.0.0/0 route to it. */
+int core_vpc_create_default(struct core_model *m, const char *owner,
+    struct core_vpc **out, struct core_error *err);
+
+int core_subnet_create(struct core_model *m, struct core_vpc *vpc,
+    struct core_cidr cidr, const char *az, struct core_subnet **out,
+    struct core_error *err);
+int core_subnet_delete(struct core_model *m, struct core_subnet *sn,
+    struct core_error *err);
+/* Addresses a subnet can still hand out (size - 5 reserved - used). */
+uint64_t core_subnet_available(const struct core_subnet *sn);
+/* The route table a subnet uses (explicit or the VPC's main table). */
+struct core_rtb *core_subnet_rtb(const struct core_model *m,
+    const struct core_subnet *sn);
+struct core_acl *core_subnet_acl(const struct core_model *m,
+    const struct core_subnet *sn);
+
+int core_igw_create(struct core_model *m, const char *owner,
+    struct core_igw **out, struct core_error *err);
+int core_igw_delete(struct core_model *m, struct core_igw *igw,
+    struct core_error *err);
+int core_igw_attach(struct core_model *m, struct core_igw *igw,
+    struct core_vpc *vpc, struct core_error *err);
+int core_igw_detach(struct core_model *m, struct core_igw *igw,
+    struct core_vpc *vpc, struct core_error *err);
+
+int core_rtb_create(struct core_model *m, struct core_vpc *vpc,
+    struct core_rtb **out, struct core_error *err);
+int core_rtb_delete(struct core_model *m, struct core_rtb *rtb,
+    struct core_error *err);
+int core_rtb_associate(struct core_model *m, struct core_rtb *rtb,
+    struct core_subnet *sn, const char **assoc_id, struct core_error *err);
+/* Finds an association by id among the owner's route tables. */
+struct core_rtb *core_rtb_by_assoc(const struct core_model *m, const char *owner,
+    const char *assoc_id, size_t *index, struct core_error *err);
+int core_rtb_disassociate(struct core_model *m, const char *owner,
+    const char *assoc_id, struct core_error *err);
+/* Moves an association (subnet or main) to 'rtb'; the new id in 'new_id'. */
+int core_rtb_replace_assoc(struct core_model *m, const char *owner,
+    const char *assoc_id, struct core_rtb *rtb, const char **new_id,
+    struct core_error *err);
+struct core_rtb *core_rtb_main(const struct core_model *m,
+    const struct core_vpc *vpc);
+/* A route as the API names it: destination and exactly one target. */
+struct core_route_spec {
+	struct core_cidr dst;
+	enum core_target target_type;
+	const char *target;
+};
+int core_route_create(struct core_model *m, struct core_rtb *rtb,
+    const struct core_route_spec *spec, struct core_error *err);
+int core_route_replace(struct core_model *m, struct core_rtb *rtb,
+    const struct core_route_spec *spec, struct core_error *err);
+int core_route_delete(struct core_model *m, struct core_rtb *rtb,
+    struct core_cidr dst, struct core_error *err);
+/* "active" or "blackhole": whether the target exists and is usable. */
+bool core_route_is_active(const struct core_model *m, const struct core_rtb *rtb,
+    const struct core_route *r);
+
+int core_sg_create(struct core_model *m, struct core_vpc *vpc, const char *name,
+    const char *description, struct core_sg **out, struct core_error *err);
+int core_sg_delete(struct core_model *m, struct core_sg *sg,
+    struct core_error *err);
+/* The group named 'name' in the owner's VPC 'vpc_id' (NULL: any VPC). */
+struct core_sg *core_sg_by_name(const struct core_model *m, const char *owner,
+    const char *vpc_id, const char *name);
+/* Checks and normalises one rule: protocol, ports, peer.  A peer group
+ * must exist for 'owner' and be in the same VPC as 'sg'. */
+int core_sg_rule_check(const struct core_model *m, const struct core_sg *sg,
+    struct core_sg_rule *rule, struct core_error *err);
+/* Adds 'n' checked rules (is_egress set on each); fails on a duplicate or
+ * past the rule quota.  Ids are assigned; the new rules are the last 'n'. */
+int core_sg_rules_add(struct core_model *m, struct core_sg *sg,
+    const struct core_sg_rule *rules, size_t n, struct core_error *err);
+/* Removes the rules equal to 'rules' (protocol, ports and peer); 'found[i]'
+ * says which matched.  Fails with InvalidPermission.NotFound if none did. */
+int core_sg_rules_remove(struct core_model *m, struct core_sg *sg,
+    const struct core_sg_rule *rules, size_t n, bool *found,
+    struct core_error *err);
+/* Removes rules by id, all or nothing. */
+int core_sg_rules_remove_ids(struct core_model *m, struct core_sg *sg, bool is_egress,
+    const char *const *ids, size_t n, struct core_error *err);
+struct core_sg_rule *core_sg_rule_find(struct core_sg *sg, const char *id);
+/* Replaces rule 'id' by 'rule' (checked), keeping the id and direction. */
+int core_sg_rule_modify(struct core_model *m, struct core_sg *sg, const char *id,
+    const struct core_sg_rule *rule, struct core_error *err);
+bool core_sg_rule_equal(const struct core_sg_rule *a, const struct core_sg_rule *b);
+/* The protocol name EC2 shows ("tcp", "udp", "icmp", "-1" or a number). */
+void core_proto_format(int proto, char out[8]);
+/* Parses "tcp"/"udp"/"icmp"/"icmpv6"/"all"/"-1" or 0..255; -1 for all. */
+int core_proto_parse(const char *s, int *proto);
+
+int core_acl_create(struct core_model *m, struct core_vpc *vpc,
+    struct core_acl **out, struct core_error *err);
+int core_acl_delete(struct core_model *m, struct core_acl *acl,
+    struct core_error *err);
+int core_acl_entry_check(const struct core_acl_entry *e, struct core_error *err);
+int core_acl_entry_add(struct core_model *m, struct core_acl *acl,
+    const struct core_acl_entry *e, struct core_error *err);
+int core_acl_entry_replace(struct core_model *m, struct core_acl *acl,
+    const struct core_acl_entry *e, struct core_error *err);
+int core_acl_entry_delete(struct core_model *m, struct core_acl *acl,
+    bool is_egress, int rule_no, struct core_error *err);
+int core_acl_replace_assoc(struct core_model *m, const char *owner,
+    const char *assoc_id, struct core_acl *acl, const char **new_id,
+    struct core_error *err);
+
+#endif

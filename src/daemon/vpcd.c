@@ -1,0 +1,263 @@
+/*
+ * vpcd: the VPC daemon.
+ *
+ * Process layout: the main thread sets up and then waits for a signal;
+ * libmicrohttpd's threads serve the EC2 API; one writer thread applies
+ * mutating calls and commits them; one thread serves the control socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "core/core.h"
+#include "daemon.h"
+#include "store/store.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: vpcd [-n] [--listen ADDR:PORT] [--data-dir DIR] [--region NAME]\n"
+	    "            [--dataplane none|linux] [--config FILE] [--set KEY=VALUE]...\n"
+	    "\n"
+	    "Serves the EC2 VPC API (Query protocol, SigV4) on ADDR:PORT.\n"
+	    "\n"
+	    "  --listen ADDR:PORT   API listener (default 127.0.0.1:4510; [::1]:PORT for IPv6)\n"
+	    "  --data-dir DIR       state, credentials and control socket (default /var/lib/vpcd)\n"
+	    "  --region NAME        the Region vpcd plays (default us-east-1)\n"
+	    "  --zones LIST         its availability zones, e.g. a,b,c (default a,b,c)\n"
+	    "  --dataplane MODE     none: API only; linux: enforce on real packets\n"
+	    "                       (default none: the Linux data plane is not built yet)\n"
+	    "  --config FILE        'key = value' options (default DIR/vpcd.conf if present)\n"
+	    "  --set KEY=VALUE      any configuration option, e.g. quota.vpcs-per-region=100\n"
+	    "  --log-level LEVEL    warn, info or debug (default info)\n"
+	    "  -n                   check the configuration and exit\n"
+	    "  -h, --help           this text\n"
+	    "\n"
+	    "Configuration keys: listen, data-dir, region, zones, dataplane, log-level,\n"
+	    "http-threads, max-body-bytes, idle-timeout, max-connections, and the quotas\n"
+	    "quota.vpcs-per-region (5), quota.cidr-blocks-per-vpc (5),\n"
+	    "quota.subnets-per-vpc (200), quota.internet-gateways-per-region (5),\n"
+	    "quota.route-tables-per-vpc (200), quota.routes-per-route-table (50),\n"
+	    "quota.security-groups-per-vpc (2500), quota.rules-per-security-group (60),\n"
+	    "quota.network-acls-per-vpc (200), quota.entries-per-network-acl (20).\n"
+	    "\n"
+	    "On first start vpcd creates an administrator account and writes its keys\n"
+	    "to DIR/credentials (AWS shared-credentials format, profile 'default').\n");
+}
+
+/* Writes the administrator's keys where the aws CLI and SDKs read them. */
+static void
+write_credentials(const char *data_dir, const struct core_account *admin)
+{
+	char path[600], tmp[620];
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/credentials", data_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL)
+		fatal("%s", tmp);
+	fprintf(f, "# vpcd administrator account %s\n[default]\naws_access_key_id = %s\n"
+	    "aws_secret_access_key = %s\n", admin->res.id, admin->keys[0].access_key_id,
+	    admin->keys[0].secret);
+	if (fflush(f) || fsync(fd) || fclose(f) || rename(tmp, path))
+		fatal("%s", path);
+}
+
+static struct core_account *
+find_admin(const struct core_model *m)
+{
+	CORE_FOREACH(m, CORE_ACCOUNT, r)
+		if (((struct core_account *)r)->is_admin)
+			return (struct core_account *)r;
+	return NULL;
+}
+
+/* One daemon per data directory: an exclusive lock held for life. */
+static int
+lock_data_dir(const char *data_dir)
+{
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/vpcd.lock", data_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		fatal("%s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB))
+		fatalx("another vpcd is running on data directory %s", data_dir);
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "zones", required_argument, NULL, 'z' },
+		{ "dataplane", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 's' },
+		{ "log-level", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const keys[] = {
+		['l'] = "listen", ['d'] = "data-dir", ['r'] = "region", ['z'] = "zones",
+		['p'] = "dataplane", ['v'] = "log-level",
+	};
+	struct daemon_config cfg;
+	struct { char key[64], value[512]; } sets[64];
+	size_t n_sets = 0;
+	bool check_only = false;
+	char err[256], path[600];
+	struct core_model model;
+	struct store *store = NULL;
+	struct api_server *srv = NULL;
+	struct daemon_ctl *ctl = NULL;
+	struct core_account *admin;
+	sigset_t sigs;
+	int c, sig;
+
+	log_init("vpcd", LOG_LEVEL_INFO);
+	daemon_config_defaults(&cfg);
+	/* Command-line options win over the file: collect them first. */
+	while ((c = getopt_long(argc, argv, "nh", longopts, NULL)) != -1) {
+		const char *key = NULL, *value = optarg;
+		char *eq;
+
+		switch (c) {
+		case 'n':
+			check_only = true;
+			continue;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'c':
+			STR_COPY(cfg.config_file, optarg);
+			continue;
+		case 's':
+			eq = strchr(optarg, '=');
+			if (eq == NULL) {
+				fprintf(stderr, "vpcd: --set needs KEY=VALUE\n");
+				return 2;
+			}
+			*eq = '\0';
+			key = optarg;
+			value = eq + 1;
+			break;
+		case 'l': case 'd': case 'r': case 'z': case 'p': case 'v':
+			key = keys[c];
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+		if (n_sets == ARRAY_SIZE(sets) || strlen(key) >= sizeof(sets[0].key) ||
+		    strlen(value) >= sizeof(sets[0].value)) {
+			fprintf(stderr, "vpcd: option %s is too long\n", key);
+			return 2;
+		}
+		STR_COPY(sets[n_sets].key, key);
+		STR_COPY(sets[n_sets].value, value);
+		n_sets++;
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	/* The data directory decides where the default configuration file is. */
+	for (size_t i = 0; i < n_sets; i++)
+		if (strcmp(sets[i].key, "data-dir") == 0)
+			daemon_config_set(&cfg, "data-dir", sets[i].value, err, sizeof(err));
+	if (cfg.config_file[0]) {
+		if (daemon_config_load(&cfg, cfg.config_file, true))
+			return 1;
+	} else {
+		snprintf(path, sizeof(path), "%s/vpcd.conf", cfg.data_dir);
+		if (daemon_config_load(&cfg, path, false) == -EINVAL)
+			return 1;
+	}
+	for (size_t i = 0; i < n_sets; i++)
+		if (daemon_config_set(&cfg, sets[i].key, sets[i].value, err, sizeof(err))) {
+			fprintf(stderr, "vpcd: %s\n", err);
+			return 1;
+		}
+	if (daemon_config_finish(&cfg, err, sizeof(err))) {
+		fprintf(stderr, "vpcd: %s\n", err);
+		return 1;
+	}
+	if (cfg.dataplane == DAEMON_DP_LINUX) {
+		fprintf(stderr, "vpcd: the Linux data plane is not available in this version; "
+		    "use --dataplane none\n");
+		return 1;
+	}
+	if (check_only) {
+		printf("configuration OK: listen %s, data directory %s, region %s, "
+		    "data plane %s\n", cfg.listen, cfg.data_dir, cfg.core.region,
+		    cfg.dataplane == DAEMON_DP_LINUX ? "linux" : "none");
+		return 0;
+	}
+	log_init("vpcd", (enum log_level)cfg.log_level);
+
+	if (mkdir(cfg.data_dir, 0700) && errno != EEXIST)
+		fatal("%s", cfg.data_dir);
+	lock_data_dir(cfg.data_dir);
+	snprintf(path, sizeof(path), "%s/vpcd.db", cfg.data_dir);
+	if (store_open(path, &store))
+		fatalx("cannot open the database %s", path);
+	core_model_init(&model, &cfg.core);
+	if (store_load(store, &model))
+		fatalx("cannot load the database %s", path);
+	if ((admin = find_admin(&model)) == NULL) {
+		admin = core_account_create(&model, "admin", true);
+		if (store_begin(store) || store_save(store, &model) || store_commit(store))
+			fatalx("cannot save the administrator account");
+		log_info("created administrator account %s", admin->res.id);
+	}
+	core_changes_clear(&model);
+	write_credentials(cfg.data_dir, admin);
+
+	/* Signals are taken synchronously by the main thread only. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (api_server_start(&cfg.api, &model, store, &srv))
+		fatalx("cannot start the API server");
+	if (daemon_ctl_start(cfg.data_dir, srv, &ctl))
+		fatalx("cannot start the control socket");
+	log_warnx("data plane: none. vpcd serves the API only and enforces nothing "
+	    "on packets");
+	log_info("listening on %s:%u, data directory %s, region %s", cfg.listen_host,
+	    api_server_port(srv), cfg.data_dir, cfg.core.region);
+
+	for (;;) {
+		if (sigwait(&sigs, &sig))
+			continue;
+		if (sig != SIGHUP)
+			break;
+	}
+	log_info("signal %d: shutting down", sig);
+	daemon_ctl_stop(ctl);
+	api_server_stop(srv);
+	core_model_fini(&model);
+	store_free(store);
+	return 0;
+}

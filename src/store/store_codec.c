@@ -1,0 +1,429 @@
+/*
+ * The model's saved form: one JSON document per resource.  Field names are
+ * short but readable, so `sqlite3 vpcd.db 'select doc from resources'` is
+ * a usable debugging view.  Decoding is strict: a missing or mistyped
+ * field makes the document invalid rather than silently defaulting.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+static json_t *
+cidr_json(const struct core_cidr *c)
+{
+	char s[20];
+
+	core_cidr_format(c, s);
+	return json_string(s);
+}
+
+static json_t *
+tags_json(const struct core_tag *tags, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("[ss]", tags[i].key, tags[i].value));
+	return a;
+}
+
+static json_t *
+encode_type(const struct core_res *r)
+{
+	json_t *o, *a;
+
+	switch (r->type) {
+	case CORE_ACCOUNT: {
+		const struct core_account *x = (const void *)r;
+
+		a = json_array();
+		for (size_t i = 0; i < x->n_keys; i++)
+			json_array_append_new(a, json_pack("[ss]", x->keys[i].access_key_id,
+			    x->keys[i].secret));
+		return json_pack("{s:s, s:b, s:o}", "name", x->name, "admin", x->is_admin,
+		    "keys", a);
+	}
+	case CORE_VPC: {
+		const struct core_vpc *x = (const void *)r;
+
+		a = json_array();
+		for (size_t i = 0; i < x->n_cidrs; i++)
+			json_array_append_new(a, json_pack("[so]", x->cidrs[i].assoc_id,
+			    cidr_json(&x->cidrs[i].cidr)));
+		return json_pack("{s:o, s:b, s:b, s:b, s:b, s:b, s:s, s:s, s:s}",
+		    "cidrs", a, "default", x->is_default, "dedicated", x->is_dedicated,
+		    "dns_support", x->dns_support, "dns_hostnames", x->dns_hostnames,
+		    "nau_metrics", x->nau_metrics, "main_rtb", x->main_rtb,
+		    "default_acl", x->default_acl, "default_sg", x->default_sg);
+	}
+	case CORE_SUBNET: {
+		const struct core_subnet *x = (const void *)r;
+
+		return json_pack("{s:s, s:o, s:s, s:b, s:b, s:I}", "vpc", x->vpc_id,
+		    "cidr", cidr_json(&x->cidr), "az", x->az, "map_public_ip",
+		    x->map_public_ip, "default_for_az", x->is_default_for_az, "used",
+		    (json_int_t)x->n_used);
+	}
+	case CORE_RTB: {
+		const struct core_rtb *x = (const void *)r;
+		json_t *as = json_array();
+
+		a = json_array();
+		for (size_t i = 0; i < x->n_routes; i++)
+			json_array_append_new(a, json_pack("{s:o, s:i, s:s, s:b}", "dst",
+			    cidr_json(&x->routes[i].dst), "type", x->routes[i].target_type,
+			    "target", x->routes[i].target, "user",
+			    x->routes[i].is_created_by_user));
+		for (size_t i = 0; i < x->n_assocs; i++)
+			json_array_append_new(as, json_pack("{s:s, s:s, s:b}", "id",
+			    x->assocs[i].id, "subnet", x->assocs[i].subnet_id, "main",
+			    x->assocs[i].is_main));
+		return json_pack("{s:s, s:o, s:o}", "vpc", x->vpc_id, "routes", a,
+		    "assocs", as);
+	}
+	case CORE_IGW:
+		return json_pack("{s:s}", "vpc", ((const struct core_igw *)r)->vpc_id);
+	case CORE_SG: {
+		const struct core_sg *x = (const void *)r;
+
+		a = json_array();
+		for (size_t i = 0; i < x->n_rules; i++) {
+			const struct core_sg_rule *u = &x->rules[i];
+
+			o = json_pack("{s:s, s:b, s:i, s:i, s:i, s:o}", "id", u->id,
+			    "egress", u->is_egress, "proto", u->proto, "from", u->from_port,
+			    "to", u->to_port, "tags", tags_json(u->tags, u->n_tags));
+			if (u->peer == CORE_PEER_CIDR)
+				json_object_set_new(o, "cidr", cidr_json(&u->cidr));
+			else
+				json_object_set_new(o, "group", json_pack("[ss]", u->group_id,
+				    u->group_owner));
+			if (u->description)
+				json_object_set_new(o, "description", json_string(u->description));
+			json_array_append_new(a, o);
+		}
+		return json_pack("{s:s, s:s, s:s, s:o}", "vpc", x->vpc_id, "name", x->name,
+		    "description", x->description, "rules", a);
+	}
+	case CORE_ACL: {
+		const struct core_acl *x = (const void *)r;
+		json_t *as = json_array();
+
+		a = json_array();
+		for (size_t i = 0; i < x->n_entries; i++) {
+			const struct core_acl_entry *e = &x->entries[i];
+
+			json_array_append_new(a, json_pack("{s:i, s:b, s:b, s:i, s:o, s:[ii], s:[ii]}",
+			    "rule", e->rule_no, "egress", e->is_egress, "allow", e->is_allow,
+			    "proto", e->proto, "cidr", cidr_json(&e->cidr), "ports",
+			    e->from_port, e->to_port, "icmp", e->icmp_type, e->icmp_code));
+		}
+		for (size_t i = 0; i < x->n_assocs; i++)
+			json_array_append_new(as, json_pack("[ss]", x->assocs[i].id,
+			    x->assocs[i].subnet_id));
+		return json_pack("{s:s, s:b, s:o, s:o}", "vpc", x->vpc_id, "default",
+		    x->is_default, "entries", a, "assocs", as);
+	}
+	default:
+		return json_object();
+	}
+}
+
+char *
+store_encode(const struct core_res *r)
+{
+	json_t *o = encode_type(r);
+	char *s;
+
+	json_object_set_new(o, "created", json_integer(r->created_ms));
+	json_object_set_new(o, "tags", tags_json(r->tags, r->n_tags));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (s == NULL)
+		fatalx("store: cannot encode %s", r->id);
+	return s;
+}
+
+/* Decoding helpers: each returns 0 or -EINVAL. */
+
+static int
+get_str(json_t *o, const char *key, char *out, size_t size)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v) || strlen(json_string_value(v)) >= size)
+		return -EINVAL;
+	memcpy(out, json_string_value(v), strlen(json_string_value(v)) + 1);
+	return 0;
+}
+
+static char *
+dup_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
+}
+
+static int
+get_bool(json_t *o, const char *key, bool *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_boolean(v))
+		return -EINVAL;
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int
+get_int(json_t *o, const char *key, int *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v))
+		return -EINVAL;
+	*out = (int)json_integer_value(v);
+	return 0;
+}
+
+static int
+get_cidr(json_t *v, struct core_cidr *c)
+{
+	return json_is_string(v) ? core_cidr_parse(json_string_value(v), c) : -EINVAL;
+}
+
+static int
+get_tags(json_t *a, struct core_tag **tags, size_t *n)
+{
+	size_t i;
+	json_t *t;
+
+	if (!json_is_array(a))
+		return -EINVAL;
+	json_array_foreach(a, i, t) {
+		const char *k, *v;
+
+		if (json_unpack(t, "[ss]", &k, &v))
+			return -EINVAL;
+		core_tags_set(tags, n, k, v);
+	}
+	return 0;
+}
+
+#define PUSH(arr, n) \
+	(memset(&((arr) = xreallocarray((arr), (n) + 1, sizeof(*(arr))))[(n)], 0, \
+	    sizeof(*(arr))), &(arr)[(n)++])
+
+static int
+decode_type(struct core_res *r, json_t *o)
+{
+	json_t *a, *v;
+	size_t i;
+
+	switch (r->type) {
+	case CORE_ACCOUNT: {
+		struct core_account *x = (void *)r;
+
+		x->name = dup_str(o, "name");
+		if (x->name == NULL || get_bool(o, "admin", &x->is_admin) ||
+		    !json_is_array(a = json_object_get(o, "keys")))
+			return -EINVAL;
+		json_array_foreach(a, i, v) {
+			struct core_key *k = PUSH(x->keys, x->n_keys);
+			const char *id, *secret;
+
+			if (json_unpack(v, "[ss]", &id, &secret) ||
+			    strlen(id) >= sizeof(k->access_key_id) ||
+			    strlen(secret) >= sizeof(k->secret))
+				return -EINVAL;
+			STR_COPY(k->access_key_id, id);
+			STR_COPY(k->secret, secret);
+		}
+		return 0;
+	}
+	case CORE_VPC: {
+		struct core_vpc *x = (void *)r;
+
+		if (get_bool(o, "default", &x->is_default) ||
+		    get_bool(o, "dedicated", &x->is_dedicated) ||
+		    get_bool(o, "dns_support", &x->dns_support) ||
+		    get_bool(o, "dns_hostnames", &x->dns_hostnames) ||
+		    get_bool(o, "nau_metrics", &x->nau_metrics) ||
+		    get_str(o, "main_rtb", x->main_rtb, sizeof(x->main_rtb)) ||
+		    get_str(o, "default_acl", x->default_acl, sizeof(x->default_acl)) ||
+		    get_str(o, "default_sg", x->default_sg, sizeof(x->default_sg)) ||
+		    !json_is_array(a = json_object_get(o, "cidrs")))
+			return -EINVAL;
+		json_array_foreach(a, i, v) {
+			struct core_vpc_cidr *c = PUSH(x->cidrs, x->n_cidrs);
+
+			if (!json_is_array(v) ||
+			    !json_is_string(json_array_get(v, 0)) ||
+			    strlen(json_string_value(json_array_get(v, 0))) >= sizeof(c->assoc_id) ||
+			    get_cidr(json_array_get(v, 1), &c->cidr))
+				return -EINVAL;
+			STR_COPY(c->assoc_id, json_string_value(json_array_get(v, 0)));
+		}
+		return x->n_cidrs ? 0 : -EINVAL;
+	}
+	case CORE_SUBNET: {
+		struct core_subnet *x = (void *)r;
+		int used;
+
+		if (get_str(o, "vpc", x->vpc_id, sizeof(x->vpc_id)) ||
+		    get_cidr(json_object_get(o, "cidr"), &x->cidr) ||
+		    get_str(o, "az", x->az, sizeof(x->az)) ||
+		    get_bool(o, "map_public_ip", &x->map_public_ip) ||
+		    get_bool(o, "default_for_az", &x->is_default_for_az) ||
+		    get_int(o, "used", &used))
+			return -EINVAL;
+		x->n_used = (uint32_t)used;
+		return 0;
+	}
+	case CORE_RTB: {
+		struct core_rtb *x = (void *)r;
+
+		if (get_str(o, "vpc", x->vpc_id, sizeof(x->vpc_id)) ||
+		    !json_is_array(a = json_object_get(o, "routes")))
+			return -EINVAL;
+		json_array_foreach(a, i, v) {
+			struct core_route *rt = PUSH(x->routes, x->n_routes);
+			int type;
+
+			if (get_cidr(json_object_get(v, "dst"), &rt->dst) ||
+			    get_int(v, "type", &type) ||
+			    get_str(v, "target", rt->target, sizeof(rt->target)) ||
+			    get_bool(v, "user", &rt->is_created_by_user))
+				return -EINVAL;
+			rt->target_type = (enum core_target)type;
+		}
+		if (!json_is_array(a = json_object_get(o, "assocs")))
+			return -EINVAL;
+		json_array_foreach(a, i, v) {
+			struct core_rtb_assoc *as = PUSH(x->assocs, x->n_assocs);
+
+			if (get_str(v, "id", as->id, sizeof(as->id)) ||
+			    get_str(v, "subnet", as->subnet_id, sizeof(as->subnet_id)) ||
+			    get_bool(v, "main", &as->is_main))
+				return -EINVAL;
+		}
+		return 0;
+	}
+	case CORE_IGW:
+		return get_str(o, "vpc", ((struct core_igw *)r)->vpc_id, CORE_ID_MAX);
+	case CORE_SG: {
+		struct core_sg *x = (void *)r;
+
+		x->name = dup_str(o, "name");
+		x->description = dup_str(o, "description");
+		if (x->name == NULL || x->description == NULL ||
+		    get_str(o, "vpc", x->vpc_id, sizeof(x->vpc_id)) ||
+		    !json_is_array(a = json_object_get(o, "rules")))
+			return -EINVAL;
+		json_array_foreach(a, i, v) {
+			struct core_sg_rule *u = PUSH(x->rules, x->n_rules);
+			json_t *g = json_object_get(v, "group");
+			const char *gid, *gowner;
+
+			u->description = dup_str(v, "description");
+			if (get_str(v, "id", u->id, sizeof(u->id)) ||
+			    get_bool(v, "egress", &u->is_egress) ||
+			    get_int(v, "proto", &u->proto) || get_int(v, "from", &u->from_port) ||
+			    get_int(v, "to", &u->to_port) ||
+			    get_tags(json_object_get(v, "tags"), &u->tags, &u->n_tags))
+				return -EINVAL;
+			if (g) {
+				if (json_unpack(g, "[ss]", &gid, &gowner) ||
+				    strlen(gid) >= sizeof(u->group_id) ||
+				    strlen(gowner) >= sizeof(u->group_owner))
+					return -EINVAL;
+				u->peer = CORE_PEER_GROUP;
+				STR_COPY(u->group_id, gid);
+				STR_COPY(u->group_owner, gowner);
+			} else if (get_cidr(json_object_get(v, "cidr"), &u->cidr)) {
+				return -EINVAL;
+			}
+		}
+		return 0;
+	}
+	case CORE_ACL: {
+		struct core_acl *x = (void *)r;
+
+		if (get_str(o, "vpc", x->vpc_id, sizeof(x->vpc_id)) ||
+		    get_bool(o, "default", &x->is_default) ||
+		    !json_is_array(a = json_object_get(o, "entries")))
+			return -EINVAL;
+		json_array_foreach(a, i, v) {
+			struct core_acl_entry *e = PUSH(x->entries, x->n_entries);
+			int allow, egress;
+
+			if (json_unpack(v, "{s:i, s:b, s:b, s:i, s:[ii], s:[ii]}", "rule",
+			    &e->rule_no, "egress", &egress, "allow", &allow, "proto", &e->proto,
+			    "ports", &e->from_port, &e->to_port, "icmp", &e->icmp_type,
+			    &e->icmp_code) || get_cidr(json_object_get(v, "cidr"), &e->cidr))
+				return -EINVAL;
+			e->is_egress = egress;
+			e->is_allow = allow;
+		}
+		if (!json_is_array(a = json_object_get(o, "assocs")))
+			return -EINVAL;
+		json_array_foreach(a, i, v) {
+			struct core_acl_assoc *as = PUSH(x->assocs, x->n_assocs);
+			const char *id, *sn;
+
+			if (json_unpack(v, "[ss]", &id, &sn) || strlen(id) >= sizeof(as->id) ||
+			    strlen(sn) >= sizeof(as->subnet_id))
+				return -EINVAL;
+			STR_COPY(as->id, id);
+			STR_COPY(as->subnet_id, sn);
+		}
+		return 0;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+static const size_t type_size[] = {
+	[CORE_ACCOUNT] = sizeof(struct core_account),
+	[CORE_VPC] = sizeof(struct core_vpc),
+	[CORE_SUBNET] = sizeof(struct core_subnet),
+	[CORE_RTB] = sizeof(struct core_rtb),
+	[CORE_IGW] = sizeof(struct core_igw),
+	[CORE_SG] = sizeof(struct core_sg),
+	[CORE_ACL] = sizeof(struct core_acl),
+};
+
+struct core_res *
+store_decode(enum core_type type, const char *id, const char *owner, uint64_t seq,
+    const char *doc)
+{
+	json_t *o = json_loads(doc, 0, NULL);
+	struct core_res *r;
+	json_t *created;
+
+	if (o == NULL || type >= CORE_N_TYPES || strlen(id) >= CORE_ID_MAX ||
+	    strlen(owner) >= CORE_ACCOUNT_MAX) {
+		json_decref(o);
+		errno = EINVAL;
+		return NULL;
+	}
+	r = xcalloc(1, type_size[type]);
+	r->type = type;
+	STR_COPY(r->id, id);
+	STR_COPY(r->owner, owner);
+	r->seq = seq;
+	created = json_object_get(o, "created");
+	r->created_ms = json_is_integer(created) ? json_integer_value(created) : 0;
+	if (decode_type(r, o) || get_tags(json_object_get(o, "tags"), &r->tags, &r->n_tags)) {
+		core_res_free(r);
+		r = NULL;
+		errno = EINVAL;
+	}
+	json_decref(o);
+	return r;
+}
