@@ -23,7 +23,7 @@ run: build
 
 test: build
 	scripts/deps.sh --test
-	/usr/bin/python3 -m pytest -p no:cacheprovider tests $(PYTEST_ARGS)
+	/usr/bin/python3 -m pytest $(PYTEST_ARGS)
 
 gen:
 	/usr/bin/python3 spec/gen_ec2.py --out src/api

@@ -165,7 +165,6 @@ run_handler(struct api_req *req)
 	};
 	int r = req->handler->fn(&ctx, req->in, req->out);
 
-	req->srv->model->is_dry_run = false;
 	if (r == 0)
 		render_result(req);
 	else
@@ -178,8 +177,11 @@ static int
 job_run_http(struct api_job *job)
 {
 	struct api_req *req = (struct api_req *)((char *)job - offsetof(struct api_req, job));
+	int r = run_handler(req);
 
-	return run_handler(req);
+	/* Only the writer may touch the model's DryRun flag. */
+	req->srv->model->is_dry_run = false;
+	return r;
 }
 
 static void

@@ -46,13 +46,15 @@ random_bytes(void *p, size_t n)
 void
 time_format_iso(int64_t ms, char out[32])
 {
-	time_t t = ms / 1000;
+	/* Floor division, so times before 1970 keep a positive fraction. */
+	int64_t frac = ms % 1000 < 0 ? ms % 1000 + 1000 : ms % 1000;
+	time_t t = (time_t)((ms - frac) / 1000);
 	struct tm tm;
 	size_t n;
 
 	gmtime_r(&t, &tm);
 	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+	snprintf(out + n, 32 - n, ".%03dZ", (int)frac);
 }
 
 bool

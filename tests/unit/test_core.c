@@ -1,0 +1,286 @@
+/* Unit tests of the model and its AWS rules (links only core and lib). */
+#include <string.h>
+
+#include "core/core.h"
+#include "tap.h"
+
+static struct core_config cfg;
+
+static struct core_cidr
+cidr(const char *s)
+{
+	struct core_cidr c = { 0, 0 };
+
+	if (core_cidr_parse(s, &c))
+		printf("# bad test CIDR %s\n", s);
+	return c;
+}
+
+static const char *
+fmt(struct core_cidr c)
+{
+	static char s[20];
+
+	core_cidr_format(&c, s);
+	return s;
+}
+
+static void
+test_cidr(void)
+{
+	struct core_cidr c, a, b;
+	uint32_t ip;
+
+	CHECK(core_cidr_parse("10.0.0.0/16", &c) == 0 && c.addr == 0x0a000000 && c.len == 16,
+	    "parse 10.0.0.0/16");
+	CHECK(core_cidr_parse("10.0.0.0/33", &c) != 0, "prefix 33 rejected");
+	CHECK(core_cidr_parse("10.0.0/16", &c) != 0, "three octets rejected");
+	CHECK(core_cidr_parse("10.0.0.256/16", &c) != 0, "octet 256 rejected");
+	CHECK(core_cidr_parse("10.00.0.0/16", &c) != 0, "leading zero rejected");
+	CHECK(core_cidr_parse("10.0.0.0", &c) != 0, "missing prefix rejected");
+	CHECK(core_cidr_parse("10.0.0.0/16 ", &c) != 0, "trailing space rejected");
+	CHECK(core_cidr_parse(" 10.0.0.0/16", &c) != 0, "leading space rejected");
+	CHECK(core_cidr_parse("0.0.0.0/0", &c) == 0 && c.len == 0, "0.0.0.0/0 parses");
+	CHECK(core_ip_parse("192.168.1.254", &ip) == 0 && ip == 0xc0a801fe, "parse an address");
+	CHECK_STR(fmt(core_cidr_canonical(cidr("10.1.2.3/16"))), "10.1.0.0/16",
+	    "canonical form clears host bits");
+	CHECK(!core_cidr_is_canonical(&(struct core_cidr){ 0x0a010203, 16 }), "host bits seen");
+	CHECK_STR(fmt(cidr("255.255.255.255/32")), "255.255.255.255/32", "format /32");
+	a = cidr("10.0.0.0/16");
+	b = cidr("10.0.5.0/24");
+	CHECK(core_cidr_contains(&a, &b) && !core_cidr_contains(&b, &a), "containment");
+	CHECK(core_cidr_overlaps(&a, &b) && core_cidr_overlaps(&b, &a), "overlap both ways");
+	b = cidr("10.1.0.0/24");
+	CHECK(!core_cidr_overlaps(&a, &b), "disjoint blocks do not overlap");
+	CHECK(core_cidr_contains(&(struct core_cidr){ 0, 0 }, &a), "0/0 contains everything");
+	CHECK(core_cidr_size(&a) == 65536 && core_cidr_size(&(struct core_cidr){ 0, 0 }) ==
+	    4294967296ULL, "sizes");
+	CHECK(core_cidr_class(&a) == 0 && core_cidr_class(&(struct core_cidr){ 0xac100000, 16 }) == 1 &&
+	    core_cidr_class(&(struct core_cidr){ 0xc0a80000, 24 }) == 2 &&
+	    core_cidr_class(&(struct core_cidr){ 0x64400000, 16 }) == 3 &&
+	    core_cidr_class(&(struct core_cidr){ 0x08080800, 24 }) == 4, "address classes");
+}
+
+static void
+test_vpc(void)
+{
+	struct core_model m;
+	struct core_error err;
+	struct core_vpc *vpc, *v2;
+	struct core_rtb *rtb;
+	struct core_acl *acl;
+	struct core_sg *sg;
+	struct core_subnet *sn, *sn2;
+
+	core_model_init(&m, &cfg);
+	CHECK(core_vpc_create(&m, "111111111111", cidr("10.0.0.0/15"), false, false, &vpc,
+	    &err) != 0 && strcmp(err.code, "InvalidVpc.Range") == 0, "/15 VPC refused");
+	CHECK(core_vpc_create(&m, "111111111111", cidr("10.0.0.0/29"), false, false, &vpc,
+	    &err) != 0 && strcmp(err.code, "InvalidVpc.Range") == 0, "/29 VPC refused");
+	CHECK(m.count[CORE_VPC] == 0 && m.dirty == NULL, "refused VPCs change nothing");
+	CHECK(core_vpc_create(&m, "111111111111", cidr("10.0.0.7/16"), false, false, &vpc,
+	    &err) == 0, "VPC created");
+	CHECK_STR(fmt(vpc->cidrs[0].cidr), "10.0.0.0/16", "VPC block canonicalised");
+	rtb = core_rtb_main(&m, vpc);
+	CHECK(rtb && rtb->n_routes == 1 && rtb->routes[0].target_type == CORE_TARGET_LOCAL &&
+	    rtb->n_assocs == 1 && rtb->assocs[0].is_main, "main table with local route");
+	acl = core_find(&m, CORE_ACL, "111111111111", vpc->default_acl);
+	CHECK(acl && acl->is_default && acl->n_entries == 2 && acl->entries[0].rule_no == 100 &&
+	    acl->entries[0].is_allow && !acl->entries[0].is_egress && acl->entries[1].is_egress,
+	    "default ACL allows all both ways at rule 100");
+	sg = core_find(&m, CORE_SG, "111111111111", vpc->default_sg);
+	CHECK(sg && strcmp(sg->name, "default") == 0 && sg->n_rules == 2 &&
+	    sg->rules[0].peer == CORE_PEER_GROUP && strcmp(sg->rules[0].group_id, sg->res.id) == 0 &&
+	    sg->rules[1].is_egress && sg->rules[1].peer == CORE_PEER_CIDR, "default group rules");
+	CHECK(core_find(&m, CORE_VPC, "222222222222", vpc->res.id) == NULL,
+	    "another account cannot see the VPC");
+
+	CHECK(core_subnet_create(&m, vpc, cidr("10.1.0.0/24"), "us-east-1a", &sn, &err) != 0 &&
+	    strcmp(err.code, "InvalidSubnet.Range") == 0, "subnet outside the VPC refused");
+	CHECK(core_subnet_create(&m, vpc, cidr("10.0.0.0/29"), "us-east-1a", &sn, &err) != 0 &&
+	    strcmp(err.code, "InvalidSubnet.Range") == 0, "/29 subnet refused");
+	CHECK(core_subnet_create(&m, vpc, cidr("10.0.1.0/24"), "us-east-1z", &sn, &err) != 0 &&
+	    strcmp(err.code, "InvalidParameterValue") == 0, "unknown zone refused");
+	CHECK(core_subnet_create(&m, vpc, cidr("10.0.1.0/24"), "us-east-1a", &sn, &err) == 0,
+	    "subnet created");
+	CHECK(core_subnet_available(sn) == 251, "a /24 offers 251 addresses");
+	CHECK(core_subnet_create(&m, vpc, cidr("10.0.1.128/25"), "us-east-1b", &sn2, &err) != 0 &&
+	    strcmp(err.code, "InvalidSubnet.Conflict") == 0, "overlapping subnet refused");
+	CHECK(core_subnet_acl(&m, sn) == acl, "new subnet uses the default ACL");
+	CHECK(core_subnet_rtb(&m, sn) == rtb, "new subnet uses the main table");
+	CHECK(core_vpc_delete(&m, vpc, &err) != 0 && strcmp(err.code, "DependencyViolation") == 0,
+	    "VPC with a subnet cannot be deleted");
+
+	/* Secondary blocks. */
+	{
+		struct core_vpc_cidr *vc;
+
+		CHECK(core_vpc_cidr_add(&m, vpc, cidr("10.0.128.0/17"), &vc, &err) != 0,
+		    "overlapping secondary block refused");
+		CHECK(core_vpc_cidr_add(&m, vpc, cidr("192.168.0.0/16"), &vc, &err) != 0,
+		    "secondary block from another RFC 1918 range refused");
+		CHECK(core_vpc_cidr_add(&m, vpc, cidr("100.64.0.0/16"), &vc, &err) == 0,
+		    "100.64/10 secondary block allowed");
+		CHECK(core_rtb_main(&m, vpc)->n_routes == 2, "secondary block adds a local route");
+	}
+
+	/* DryRun stops at the commit point. */
+	m.is_dry_run = true;
+	core_changes_clear(&m);
+	CHECK(core_vpc_create(&m, "111111111111", cidr("10.9.0.0/16"), false, false, &v2,
+	    &err) != 0 && strcmp(err.code, "DryRunOperation") == 0 && m.count[CORE_VPC] == 1 &&
+	    m.dirty == NULL, "dry run validates and changes nothing");
+	CHECK(core_vpc_create(&m, "111111111111", cidr("10.9.0.0/8"), false, false, &v2,
+	    &err) != 0 && strcmp(err.code, "InvalidVpc.Range") == 0,
+	    "dry run still reports validation errors");
+	m.is_dry_run = false;
+
+	CHECK(core_subnet_delete(&m, sn, &err) == 0, "subnet deleted");
+	CHECK(acl->n_assocs == 0, "deleting a subnet removes its ACL association");
+	CHECK(core_vpc_delete(&m, vpc, &err) == 0 && m.count[CORE_VPC] == 0 &&
+	    m.count[CORE_RTB] == 0 && m.count[CORE_ACL] == 0 && m.count[CORE_SG] == 0,
+	    "VPC deleted with its main table, default ACL and default group");
+	CHECK(m.n_removed >= 4, "removals recorded for the store");
+	core_model_fini(&m);
+}
+
+static void
+test_quota_and_routes(void)
+{
+	struct core_model m;
+	struct core_error err;
+	struct core_vpc *vpc;
+	struct core_igw *igw;
+	struct core_rtb *rtb;
+	int i, made = 0;
+
+	core_model_init(&m, &cfg);
+	for (i = 0; i < 6; i++)
+		made += core_vpc_create(&m, "111111111111", cidr("10.0.0.0/16"), false, false,
+		    &vpc, &err) == 0;
+	CHECK(made == 5 && strcmp(err.code, "VpcLimitExceeded") == 0, "five VPCs per Region");
+	CHECK(core_vpc_create(&m, "222222222222", cidr("10.0.0.0/16"), false, false, &vpc,
+	    &err) == 0, "quotas are per account");
+	rtb = core_rtb_main(&m, vpc);
+	CHECK(core_igw_create(&m, "222222222222", &igw, &err) == 0, "gateway created");
+	{
+		struct core_route_spec spec = { cidr("0.0.0.0/0"), CORE_TARGET_IGW, igw->res.id };
+		struct core_route_spec inner = { cidr("10.0.1.0/24"), CORE_TARGET_IGW, igw->res.id };
+
+		CHECK(core_route_create(&m, rtb, &spec, &err) != 0 &&
+		    strcmp(err.code, "InvalidParameterValue") == 0,
+		    "route to a detached gateway refused");
+		CHECK(core_igw_attach(&m, igw, vpc, &err) == 0, "gateway attached");
+		CHECK(core_route_create(&m, rtb, &spec, &err) == 0 &&
+		    core_route_is_active(&m, rtb, &rtb->routes[1]), "default route active");
+		CHECK(core_route_create(&m, rtb, &spec, &err) != 0 &&
+		    strcmp(err.code, "RouteAlreadyExists") == 0, "duplicate route refused");
+		CHECK(core_route_create(&m, rtb, &inner, &err) != 0 &&
+		    strcmp(err.code, "InvalidParameterValue") == 0,
+		    "gateway route inside the VPC block refused");
+		CHECK(core_igw_detach(&m, igw, vpc, &err) == 0 &&
+		    !core_route_is_active(&m, rtb, &rtb->routes[1]),
+		    "route becomes a blackhole when the gateway leaves");
+		CHECK(core_route_delete(&m, rtb, cidr("10.0.0.0/16"), &err) != 0 &&
+		    strcmp(err.code, "InvalidParameterValue") == 0, "local route cannot be deleted");
+		CHECK(core_igw_delete(&m, igw, &err) == 0, "detached gateway deleted");
+	}
+	core_model_fini(&m);
+}
+
+static void
+test_sg_and_acl(void)
+{
+	struct core_model m;
+	struct core_error err;
+	struct core_vpc *vpc;
+	struct core_sg *web, *db;
+	struct core_acl *acl;
+	struct core_sg_rule r = { .proto = 6, .from_port = 80, .to_port = 80,
+		.peer = CORE_PEER_CIDR, .cidr = { 0, 0 } };
+	struct core_acl_entry e = { .rule_no = 10, .is_allow = true, .proto = 6,
+		.from_port = 22, .to_port = 22, .icmp_type = -1, .icmp_code = -1 };
+	int proto;
+
+	core_model_init(&m, &cfg);
+	core_vpc_create(&m, "111111111111", cidr("10.0.0.0/16"), false, false, &vpc, &err);
+	CHECK(core_sg_create(&m, vpc, "default", "x", &web, &err) != 0 &&
+	    strcmp(err.code, "InvalidGroup.Reserved") == 0, "name 'default' is reserved");
+	CHECK(core_sg_create(&m, vpc, "web", "web servers", &web, &err) == 0 && web->n_rules == 1 &&
+	    web->rules[0].is_egress, "new group allows only outbound");
+	CHECK(core_sg_create(&m, vpc, "web", "again", &db, &err) != 0 &&
+	    strcmp(err.code, "InvalidGroup.Duplicate") == 0, "duplicate name refused");
+	CHECK(core_sg_create(&m, vpc, "db", "databases", &db, &err) == 0, "second group");
+	CHECK(core_sg_rule_check(&m, web, &r, &err) == 0 &&
+	    core_sg_rules_add(&m, web, &r, 1, &err) == 0 && web->n_rules == 2 &&
+	    str_has_prefix(web->rules[1].id, "sgr-"), "rule added with an id");
+	CHECK(core_sg_rules_add(&m, web, &r, 1, &err) != 0 &&
+	    strcmp(err.code, "InvalidPermission.Duplicate") == 0, "duplicate rule refused");
+	r.from_port = 90;
+	CHECK(core_sg_rule_check(&m, web, &r, &err) != 0, "from port above to port refused");
+	r = (struct core_sg_rule){ .proto = 6, .from_port = 3306, .to_port = 3306,
+		.peer = CORE_PEER_GROUP };
+	STR_COPY(r.group_id, web->res.id);
+	CHECK(core_sg_rule_check(&m, db, &r, &err) == 0 &&
+	    core_sg_rules_add(&m, db, &r, 1, &err) == 0, "group reference");
+	CHECK(core_sg_delete(&m, web, &err) != 0 && strcmp(err.code, "DependencyViolation") == 0,
+	    "referenced group cannot be deleted");
+	CHECK(core_sg_delete(&m, core_find(&m, CORE_SG, "111111111111", vpc->default_sg), &err) !=
+	    0 && strcmp(err.code, "CannotDelete") == 0, "default group cannot be deleted");
+	CHECK(core_proto_parse("tcp", &proto) == 0 && proto == 6 &&
+	    core_proto_parse("-1", &proto) == 0 && proto == -1 &&
+	    core_proto_parse("256", &proto) != 0 && core_proto_parse("foo", &proto) != 0,
+	    "protocol names and numbers");
+
+	CHECK(core_acl_create(&m, vpc, &acl, &err) == 0 && acl->n_entries == 0,
+	    "custom ACL starts empty (deny all)");
+	CHECK(core_acl_entry_add(&m, acl, &e, &err) == 0, "entry added");
+	CHECK(core_acl_entry_add(&m, acl, &e, &err) != 0 &&
+	    strcmp(err.code, "NetworkAclEntryAlreadyExists") == 0, "duplicate number refused");
+	e.is_egress = true;
+	CHECK(core_acl_entry_add(&m, acl, &e, &err) == 0, "same number other direction");
+	e.rule_no = 32767;
+	CHECK(core_acl_entry_add(&m, acl, &e, &err) != 0, "rule 32767 refused");
+	e.rule_no = 5;
+	e.is_egress = false;
+	CHECK(core_acl_entry_add(&m, acl, &e, &err) == 0 && acl->entries[0].rule_no == 5 &&
+	    !acl->entries[0].is_egress && acl->entries[2].is_egress,
+	    "entries sorted ingress first by number");
+	core_model_fini(&m);
+}
+
+static void
+test_tags(void)
+{
+	struct core_tag *tags = NULL;
+	struct core_tag bad[] = { { (char *)"aws:x", (char *)"v" } };
+	struct core_error err;
+	size_t n = 0;
+
+	core_tags_set(&tags, &n, "Name", "a");
+	core_tags_set(&tags, &n, "Name", "b");
+	CHECK(n == 1 && strcmp(core_tags_get(tags, n, "Name"), "b") == 0, "set replaces");
+	core_tags_del(&tags, &n, "Name", "a");
+	CHECK(n == 1, "delete with another value keeps the tag");
+	core_tags_del(&tags, &n, "Name", NULL);
+	CHECK(n == 0, "delete by key");
+	CHECK(core_tags_check(bad, 1, 0, &err) != 0, "aws: prefix reserved");
+	core_tags_free(tags, n);
+}
+
+int
+main(void)
+{
+	char t[32];
+
+	core_config_defaults(&cfg);
+	CHECK_STR(core_az_id(&cfg, "us-east-1b"), "use1-az2", "zone ids");
+	time_format_iso(-1500, t);
+	CHECK_STR(t, "1969-12-31T23:59:58.500Z", "timestamps before 1970");
+	test_cidr();
+	test_vpc();
+	test_quota_and_routes();
+	test_sg_and_acl();
+	test_tags();
+	return tap_done();
+}
