@@ -13,11 +13,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <openssl/evp.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "api_int.h"
@@ -67,6 +69,8 @@ struct api_req {
 	struct api_job job;
 	const struct ec2_op *op;
 	const struct api_handler *handler;
+	const struct api_param *params;
+	size_t n_params;
 	void *in, *out;
 	const char *owner;
 	bool is_queued;
@@ -117,21 +121,40 @@ render_error(struct api_req *req, const struct api_error *err)
 	req->status = err->status ? err->status : api_error_status(err->code);
 }
 
+/* Wraps the result members 'body' in the response element. */
 static void
-render_result(struct api_req *req)
+render_members(struct api_req *req, const char *body)
 {
 	const char *name = req->op->name;
 
 	buf_reset(&req->resp);
 	buf_printf(&req->resp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-	    "<%sResponse xmlns=\"" XML_NS "\"><requestId>%s</requestId>", name,
-	    req->request_id);
-	if (req->op->output)
-		api_encode(&req->resp, req->op->output, req->out);
-	else
-		buf_puts(&req->resp, "<return>true</return>");
-	buf_printf(&req->resp, "</%sResponse>", name);
+	    "<%sResponse xmlns=\"" XML_NS "\"><requestId>%s</requestId>%s</%sResponse>",
+	    name, req->request_id, body, name);
 	req->status = 200;
+}
+
+/* Returns the result members as XML (heap string). */
+static char *
+encode_members(struct api_req *req)
+{
+	struct buf b;
+
+	buf_init(&b);
+	if (req->op->output)
+		api_encode(&b, req->op->output, req->out);
+	else
+		buf_puts(&b, "<return>true</return>");
+	return buf_steal(&b);
+}
+
+static void
+render_result(struct api_req *req)
+{
+	char *body = encode_members(req);
+
+	render_members(req, body);
+	free(body);
 }
 
 static void
@@ -172,15 +195,114 @@ run_handler(struct api_req *req)
 	return r;
 }
 
+/* The string member 'name' of a decoded struct, or NULL. */
+static const char **
+member_str(const struct ec2_shape *shape, void *value, const char *name)
+{
+	for (size_t i = 0; shape && i < shape->n_members; i++)
+		if (shape->members[i].type == EC2_STRING &&
+		    strcmp(shape->members[i].name, name) == 0)
+			return (const char **)((char *)value + shape->members[i].offset);
+	return NULL;
+}
+
+static bool
+is_dry_run(const struct api_req *req)
+{
+	for (size_t i = 0; i < req->n_params; i++)
+		if (strcmp(req->params[i].name, "DryRun") == 0)
+			return strcasecmp(req->params[i].value, "true") == 0;
+	return false;
+}
+
+/* SHA-256 over the request's parameters, ClientToken excepted: what makes
+ * two calls with one token "the same call". */
+static void
+params_digest(const struct api_req *req, char out[65])
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	if (c == NULL || !EVP_DigestInit_ex(c, EVP_sha256(), NULL))
+		fatalx("sha256 unavailable");
+	for (size_t i = 0; i < req->n_params; i++) {
+		const struct api_param *p = &req->params[i];
+
+		if (strcmp(p->name, "ClientToken") == 0 || str_has_prefix(p->name, "X-Amz-"))
+			continue;
+		EVP_DigestUpdate(c, p->name, strlen(p->name) + 1);
+		EVP_DigestUpdate(c, p->value, strlen(p->value) + 1);
+	}
+	EVP_DigestFinal_ex(c, md, &len);
+	EVP_MD_CTX_free(c);
+	for (size_t i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/*
+ * ClientToken idempotency: a repeated call with the same token and the
+ * same parameters gets the first call's answer and changes nothing; with
+ * other parameters it gets IdempotentParameterMismatch.  Returns 1 when the
+ * request was answered from the record, 0 to run it, -1 on error.
+ */
+static int
+replay_token(struct api_req *req, const char *token, char digest[65])
+{
+	char stored[65];
+	char *answer = NULL;
+	int r;
+
+	if (strlen(token) > 64) {
+		fail_req(req, "InvalidParameterValue",
+		    "Value (%s) for parameter clientToken is invalid. The token must be at "
+		    "most 64 characters", token);
+		return -1;
+	}
+	params_digest(req, digest);
+	r = store_token_get(req->srv->store, req->owner, req->op->name, token, stored,
+	    sizeof(stored), &answer);
+	if (r == -ENOENT)
+		return 0;
+	if (r) {
+		fail_req(req, "InternalError", "An internal error has occurred");
+		return -1;
+	}
+	if (strcmp(stored, digest) != 0)
+		fail_req(req, "IdempotentParameterMismatch",
+		    "The client token '%s' was already used with different parameters", token);
+	else
+		render_members(req, answer);
+	free(answer);
+	return strcmp(stored, digest) == 0 ? 1 : -1;
+}
+
 /* Writer side of an HTTP job. */
 static int
 job_run_http(struct api_job *job)
 {
 	struct api_req *req = (struct api_req *)((char *)job - offsetof(struct api_req, job));
-	int r = run_handler(req);
+	const char **token = member_str(req->op->input, req->in, "ClientToken");
+	const char **echo = member_str(req->op->output, req->out, "ClientToken");
+	bool use_token = token && *token && **token && !is_dry_run(req);
+	char digest[65];
+	char *body;
+	int r;
 
+	if (use_token && (r = replay_token(req, *token, digest)) != 0)
+		return r > 0 ? 0 : -1;
+	if (echo && token)
+		*echo = *token;
+	r = run_handler(req);
 	/* Only the writer may touch the model's DryRun flag. */
 	req->srv->model->is_dry_run = false;
+	if (r == 0 && use_token) {
+		body = encode_members(req);
+		if (store_token_put(req->srv->store, req->owner, req->op->name, *token, digest,
+		    body))
+			log_warnx("%s: cannot record client token %s", req->op->name, *token);
+		free(body);
+	}
 	return r;
 }
 
@@ -497,6 +619,8 @@ process(struct api_req *req, const char *method)
 		parse_form(&req->arena, query + 1, strlen(query + 1), &params, &n_params, &cap);
 	parse_form(&req->arena, req->body.data, req->body.len, &params, &n_params, &cap);
 	qsort(params, n_params, sizeof(*params), param_cmp);
+	req->params = params;
+	req->n_params = n_params;
 	for (size_t i = 0; i < n_params; i++)
 		if (strcmp(params[i].name, "Action") == 0)
 			action = params[i].value;

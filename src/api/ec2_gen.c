@@ -827,12 +827,17 @@ static const struct ec2_member ec2_members_create_network_acl_request[] = {
 	  .offset = offsetof(struct ec2_create_network_acl_request, tag_specifications),
 	  .count_offset = offsetof(struct ec2_create_network_acl_request, n_tag_specifications),
 	  .shape = &ec2_shape_tag_specification },
+	{ .name = "ClientToken",
+	  .query_name = "ClientToken",
+	  .xml_name = "ClientToken",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_network_acl_request, client_token) },
 };
 const struct ec2_shape ec2_shape_create_network_acl_request = {
 	.name = "CreateNetworkAclRequest",
 	.size = sizeof(struct ec2_create_network_acl_request),
 	.members = ec2_members_create_network_acl_request,
-	.n_members = 3,
+	.n_members = 4,
 };
 
 static const struct ec2_member ec2_members_create_network_acl_result[] = {
@@ -842,12 +847,17 @@ static const struct ec2_member ec2_members_create_network_acl_result[] = {
 	  .type = EC2_STRUCT,
 	  .offset = offsetof(struct ec2_create_network_acl_result, network_acl),
 	  .shape = &ec2_shape_network_acl },
+	{ .name = "ClientToken",
+	  .query_name = "ClientToken",
+	  .xml_name = "clientToken",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_network_acl_result, client_token) },
 };
 const struct ec2_shape ec2_shape_create_network_acl_result = {
 	.name = "CreateNetworkAclResult",
 	.size = sizeof(struct ec2_create_network_acl_result),
 	.members = ec2_members_create_network_acl_result,
-	.n_members = 1,
+	.n_members = 2,
 };
 
 static const struct ec2_member ec2_members_create_route_request[] = {
@@ -975,12 +985,17 @@ static const struct ec2_member ec2_members_create_route_table_request[] = {
 	  .offset = offsetof(struct ec2_create_route_table_request, tag_specifications),
 	  .count_offset = offsetof(struct ec2_create_route_table_request, n_tag_specifications),
 	  .shape = &ec2_shape_tag_specification },
+	{ .name = "ClientToken",
+	  .query_name = "ClientToken",
+	  .xml_name = "ClientToken",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_route_table_request, client_token) },
 };
 const struct ec2_shape ec2_shape_create_route_table_request = {
 	.name = "CreateRouteTableRequest",
 	.size = sizeof(struct ec2_create_route_table_request),
 	.members = ec2_members_create_route_table_request,
-	.n_members = 3,
+	.n_members = 4,
 };
 
 static const struct ec2_member ec2_members_create_route_table_result[] = {
@@ -990,12 +1005,17 @@ static const struct ec2_member ec2_members_create_route_table_result[] = {
 	  .type = EC2_STRUCT,
 	  .offset = offsetof(struct ec2_create_route_table_result, route_table),
 	  .shape = &ec2_shape_route_table },
+	{ .name = "ClientToken",
+	  .query_name = "ClientToken",
+	  .xml_name = "clientToken",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_route_table_result, client_token) },
 };
 const struct ec2_shape ec2_shape_create_route_table_result = {
 	.name = "CreateRouteTableResult",
 	.size = sizeof(struct ec2_create_route_table_result),
 	.members = ec2_members_create_route_table_result,
-	.n_members = 1,
+	.n_members = 2,
 };
 
 static const struct ec2_member ec2_members_create_security_group_request[] = {

@@ -310,11 +310,13 @@ struct ec2_create_network_acl_request {
 	const char *vpc_id;
 	struct ec2_tag_specification *tag_specifications;
 	size_t n_tag_specifications;
+	const char *client_token;
 };
 
 /* CreateNetworkAclResult */
 struct ec2_create_network_acl_result {
 	struct ec2_network_acl *network_acl;
+	const char *client_token;
 };
 
 /* CreateRouteRequest */
@@ -348,11 +350,13 @@ struct ec2_create_route_table_request {
 	const char *vpc_id;
 	struct ec2_tag_specification *tag_specifications;
 	size_t n_tag_specifications;
+	const char *client_token;
 };
 
 /* CreateRouteTableResult */
 struct ec2_create_route_table_result {
 	struct ec2_route_table *route_table;
+	const char *client_token;
 };
 
 /* CreateSecurityGroupRequest */

@@ -39,13 +39,13 @@ void store_rollback(struct store *s);
 int store_check(struct store *s);
 
 /*
- * Idempotency records for ClientToken: the request digest and the id of
- * the resource the first call created, scoped by account and action.
- * store_token_get returns 0 and fills the buffers, or -ENOENT.
+ * Idempotency records for ClientToken: the digest of the first request's
+ * parameters and the answer it got, scoped by account and action.
+ * store_token_get returns 0 with the digest copied and '*result' a heap
+ * string the caller frees, or -ENOENT.
  */
 int store_token_get(struct store *s, const char *account, const char *action,
-    const char *token, char *digest, size_t digest_size, char *result,
-    size_t result_size);
+    const char *token, char *digest, size_t digest_size, char **result);
 int store_token_put(struct store *s, const char *account, const char *action,
     const char *token, const char *digest, const char *result);
 

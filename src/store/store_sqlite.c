@@ -246,7 +246,7 @@ store_check(struct store *s)
 
 int
 store_token_get(struct store *s, const char *account, const char *action, const char *token,
-    char *digest, size_t digest_size, char *result, size_t result_size)
+    char *digest, size_t digest_size, char **result)
 {
 	int rc;
 
@@ -256,7 +256,7 @@ store_token_get(struct store *s, const char *account, const char *action, const 
 	rc = sqlite3_step(s->token_get);
 	if (rc == SQLITE_ROW) {
 		str_copy(digest, (const char *)sqlite3_column_text(s->token_get, 0), digest_size);
-		str_copy(result, (const char *)sqlite3_column_text(s->token_get, 1), result_size);
+		*result = xstrdup((const char *)sqlite3_column_text(s->token_get, 1));
 	}
 	sqlite3_reset(s->token_get);
 	sqlite3_clear_bindings(s->token_get);
