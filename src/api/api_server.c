@@ -673,6 +673,13 @@ send_answer(struct api_req *req)
 }
 
 static enum MHD_Result
+add_header_size(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	*(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
@@ -682,8 +689,17 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 		/* First call: headers are complete. */
 		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		size_t header_size = strlen(req->target) + strlen(method) + 16;
 
 		req->con = con;
+		MHD_get_connection_values(con, MHD_HEADER_KIND, add_header_size, &header_size);
+		if (header_size > req->srv->opt.max_header) {
+			fail_req(req, "RequestHeaderSectionTooLarge",
+			    "The request line and headers exceed the limit of %zu bytes",
+			    req->srv->opt.max_header);
+			req->status = 431;
+			return send_answer(req);
+		}
 		if (cl && strtoull(cl, NULL, 10) > req->srv->opt.max_body) {
 			fail_req(req, "RequestEntityTooLarge",
 			    "The request body exceeds the limit of %zu bytes",
