@@ -125,6 +125,8 @@ struct core_account {
 	bool is_admin;
 	struct core_key *keys;
 	size_t n_keys;
+	/* Derived, not saved: how many resources of each type it owns. */
+	uint32_t n_owned[CORE_N_TYPES];
 };
 
 struct core_vpc_cidr {
@@ -144,6 +146,8 @@ struct core_vpc {
 	char main_rtb[CORE_ID_MAX];
 	char default_acl[CORE_ID_MAX];
 	char default_sg[CORE_ID_MAX];
+	/* Derived, not saved: subnets, route tables, groups, ACLs inside. */
+	uint32_t n_children[CORE_N_TYPES];
 };
 
 struct core_subnet {
@@ -218,6 +222,7 @@ struct core_sg {
 	struct core_res res;
 	char vpc_id[CORE_ID_MAX];
 	char *name;
+	char *name_key;  /* "vpc-id/name": the model's sg_names index key */
 	char *description;
 	struct core_sg_rule *rules;
 	size_t n_rules;
@@ -276,6 +281,7 @@ struct core_model {
 	const struct core_config *cfg;
 	struct map ids;  /* id -> struct core_res */
 	struct map keys; /* access key id -> struct core_account */
+	struct map sg_names; /* "vpc-id/name" -> struct core_sg */
 	struct core_res *head[CORE_N_TYPES], *tail[CORE_N_TYPES];
 	size_t count[CORE_N_TYPES];
 	uint64_t next_seq;
@@ -310,6 +316,13 @@ struct core_res *core_get(const struct core_model *m, const char *id);
  * resources do not exist for the caller). */
 void *core_find(const struct core_model *m, enum core_type type,
     const char *owner, const char *id);
+/* The VPC a subnet, route table, group or ACL lives in; NULL for others. */
+const char *core_res_vpc_id(const struct core_res *r);
+/* How many resources of 'type' the account owns (constant time). */
+size_t core_count_owned(const struct core_model *m, enum core_type type,
+    const char *owner);
+/* Indexes a group by VPC and name once its name is set. */
+void core_sg_index(struct core_model *m, struct core_sg *sg);
 /* Creation-ordered iteration over one type. */
 #define CORE_FOREACH(m, type, var) \
 	for (struct core_res *var = (m)->head[type]; var; var = var->next)

@@ -109,7 +109,7 @@ core_config_finish(struct core_config *cfg)
 	}
 	abbr[n] = '\0';
 	for (size_t i = 0; i < cfg->n_azs; i++)
-		snprintf(cfg->az_ids[i], sizeof(cfg->az_ids[i]), "%.20s-az%zu", abbr, i + 1);
+		snprintf(cfg->az_ids[i], sizeof(cfg->az_ids[i]), "%.16s-az%u", abbr, (unsigned)(i + 1));
 }
 
 const char *
@@ -129,6 +129,7 @@ core_model_init(struct core_model *m, const struct core_config *cfg)
 	m->next_seq = 1;
 	map_init(&m->ids);
 	map_init(&m->keys);
+	map_init(&m->sg_names);
 }
 
 void
@@ -146,6 +147,7 @@ core_model_fini(struct core_model *m)
 	free(m->removed);
 	map_fini(&m->ids);
 	map_fini(&m->keys);
+	map_fini(&m->sg_names);
 }
 
 void
@@ -166,6 +168,52 @@ core_new_id(const char *prefix, char out[CORE_ID_MAX])
 	out[n] = '\0';
 }
 
+const char *
+core_res_vpc_id(const struct core_res *r)
+{
+	switch (r->type) {
+	case CORE_SUBNET: return ((const struct core_subnet *)r)->vpc_id;
+	case CORE_RTB: return ((const struct core_rtb *)r)->vpc_id;
+	case CORE_SG: return ((const struct core_sg *)r)->vpc_id;
+	case CORE_ACL: return ((const struct core_acl *)r)->vpc_id;
+	default: return NULL;
+	}
+}
+
+/*
+ * Keeps the derived counters (per account, per VPC) in step as resources
+ * come and go, so that quota checks cost the same at any size.  Parents
+ * are linked before their children (creation, and loading by type order).
+ */
+static void
+count_adjust(struct core_model *m, const struct core_res *r, int delta)
+{
+	struct core_account *a = core_find(m, CORE_ACCOUNT, NULL, r->owner);
+	const char *vpc_id = core_res_vpc_id(r);
+	struct core_vpc *vpc = vpc_id ? core_find(m, CORE_VPC, r->owner, vpc_id) : NULL;
+
+	if (a && r->type != CORE_ACCOUNT)
+		a->n_owned[r->type] += (uint32_t)delta;
+	if (vpc)
+		vpc->n_children[r->type] += (uint32_t)delta;
+}
+
+size_t
+core_count_owned(const struct core_model *m, enum core_type type, const char *owner)
+{
+	struct core_account *a = core_find(m, CORE_ACCOUNT, NULL, owner);
+
+	return a ? a->n_owned[type] : 0;
+}
+
+void
+core_sg_index(struct core_model *m, struct core_sg *sg)
+{
+	free(sg->name_key);
+	sg->name_key = xasprintf("%s/%s", sg->vpc_id, sg->name);
+	map_put(&m->sg_names, sg->name_key, sg);
+}
+
 static void
 link_res(struct core_model *m, struct core_res *r)
 {
@@ -180,6 +228,7 @@ link_res(struct core_model *m, struct core_res *r)
 	if (r->seq >= m->next_seq)
 		m->next_seq = r->seq + 1;
 	map_put(&m->ids, r->id, r);
+	count_adjust(m, r, 1);
 }
 
 void *
@@ -213,6 +262,8 @@ core_res_adopt(struct core_model *m, struct core_res *r)
 		for (size_t i = 0; i < a->n_keys; i++)
 			map_put(&m->keys, a->keys[i].access_key_id, a);
 	}
+	if (r->type == CORE_SG)
+		core_sg_index(m, (struct core_sg *)r);
 }
 
 void
@@ -243,6 +294,9 @@ core_remove(struct core_model *m, struct core_res *r)
 {
 	if (r->is_dirty)
 		unlink_dirty(m, r);
+	count_adjust(m, r, -1);
+	if (r->type == CORE_SG && ((struct core_sg *)r)->name_key)
+		map_del(&m->sg_names, ((struct core_sg *)r)->name_key);
 	if (r->prev)
 		r->prev->next = r->next;
 	else

@@ -54,12 +54,27 @@ count_owned(const struct core_model *m, enum core_type type, const char *owner)
 	return n;
 }
 
+/* Ranges no VPC block may use: "this network", loopback, link local
+ * (the VPC user guide says so of 169.254.0.0/16), multicast and class E. */
+static bool
+block_is_reserved(const struct core_cidr *c)
+{
+	static const struct core_cidr reserved[] = {
+		{ 0x00000000, 8 }, { 0x7f000000, 8 }, { 0xa9fe0000, 16 }, { 0xe0000000, 3 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
+		if (core_cidr_overlaps(&reserved[i], c))
+			return true;
+	return false;
+}
+
 static int
 check_block_size(struct core_cidr c, const char *code, struct core_error *err)
 {
 	char s[20];
 
-	if (c.len < 16 || c.len > 28) {
+	if (c.len < 16 || c.len > 28 || block_is_reserved(&c)) {
 		core_cidr_format(&c, s);
 		return core_fail(err, code, "The CIDR '%s' is invalid.", s);
 	}
@@ -127,12 +142,42 @@ core_vpc_delete(struct core_model *m, struct core_vpc *vpc, struct core_error *e
 	return 0;
 }
 
+/*
+ * The VPC user guide's "IPv4 CIDR block association restrictions": a
+ * secondary block may come from the primary's RFC 1918 range, from
+ * 100.64.0.0/10 or from public space, never from another RFC 1918 range
+ * or 198.19.0.0/16.  A VPC with a block in 10.0.0.0/15 may not add one
+ * from 10.0.0.0/16, and a 172.16.0.0/12 VPC may not add 172.31.0.0/16.
+ */
+static bool
+secondary_is_restricted(const struct core_vpc *vpc, const struct core_cidr *c)
+{
+	static const struct core_cidr bench = { 0xc6130000, 16 };   /* 198.19/16 */
+	static const struct core_cidr ten15 = { 0x0a000000, 15 };
+	static const struct core_cidr ten16 = { 0x0a000000, 16 };
+	static const struct core_cidr s172_31 = { 0xac1f0000, 16 };
+	int primary = core_cidr_class(&vpc->cidrs[0].cidr);
+	int cls = core_cidr_class(c);
+
+	if (core_cidr_overlaps(&bench, c))
+		return true;
+	/* Classes 0..2 are the RFC 1918 ranges, 3 is 100.64/10, 4 public. */
+	if (cls < 3 && cls != primary)
+		return true;
+	if (cls == 0 && core_cidr_overlaps(&ten16, c))
+		for (size_t i = 0; i < vpc->n_cidrs; i++)
+			if (core_cidr_overlaps(&ten15, &vpc->cidrs[i].cidr))
+				return true;
+	if (cls == 1 && core_cidr_overlaps(&s172_31, c))
+		return true;
+	return false;
+}
+
 int
 core_vpc_cidr_add(struct core_model *m, struct core_vpc *vpc, struct core_cidr cidr,
     struct core_vpc_cidr **out, struct core_error *err)
 {
 	struct core_vpc_cidr *vc;
-	int primary = core_cidr_class(&vpc->cidrs[0].cidr), cls;
 	char s[20];
 
 	cidr = core_cidr_canonical(cidr);
@@ -148,13 +193,11 @@ core_vpc_cidr_add(struct core_model *m, struct core_vpc *vpc, struct core_cidr c
 			return core_fail(err, "InvalidVpc.Range",
 			    "The CIDR '%s' conflicts with another CIDR block of %s.",
 			    s, vpc->res.id);
-	/* A secondary block must come from the primary's kind of range
-	 * (RFC 1918 blocks may add 100.64.0.0/10). */
-	cls = core_cidr_class(&cidr);
-	if (cls != primary && !(cls == 3 && primary < 3) && !(cls == 4 && primary == 4))
+	if (secondary_is_restricted(vpc, &cidr))
 		return core_fail(err, "InvalidVpc.Range",
-		    "The CIDR '%s' is restricted: it is not in the range of the VPC's "
-		    "primary CIDR block.", s);
+		    "The CIDR '%s' is restricted. Use a CIDR from the same private "
+		    "address range as the current VPC CIDR, or use a publicly-routable "
+		    "CIDR.", s);
 	/* It may not be the same as or larger than a route destination. */
 	CORE_FOREACH(m, CORE_RTB, r) {
 		struct core_rtb *rtb = (struct core_rtb *)r;
@@ -240,6 +283,7 @@ core_vpc_create_default(struct core_model *m, const char *owner, struct core_vpc
 	struct core_vpc *vpc;
 	struct core_igw *igw;
 	struct core_route_spec route = { { 0, 0 }, CORE_TARGET_IGW, NULL };
+	size_t n_subnets = m->cfg->n_azs < 16 ? m->cfg->n_azs : 16;
 
 	if (core_vpc_default(m, owner))
 		return core_fail(err, "DefaultVpcAlreadyExists",
@@ -247,20 +291,29 @@ core_vpc_create_default(struct core_model *m, const char *owner, struct core_vpc
 	if (count_owned(m, CORE_IGW, owner) >= m->cfg->igws_per_region)
 		return core_fail(err, "InternetGatewayLimitExceeded",
 		    "The maximum number of internet gateways has been reached.");
+	/* All or nothing: the quotas the pieces below would hit. */
+	if (n_subnets > m->cfg->subnets_per_vpc)
+		return core_fail(err, "SubnetLimitExceeded",
+		    "The maximum number of subnets has been reached.");
+	if (m->cfg->routes_per_rtb < 2)
+		return core_fail(err, "RouteLimitExceeded",
+		    "The maximum number of routes has been reached.");
 	if (core_vpc_create(m, owner, cidr, false, true, &vpc, err))
 		return -EINVAL;
-	for (size_t i = 0; i < m->cfg->n_azs && i < 16; i++) {
+	for (size_t i = 0; i < n_subnets; i++) {
 		struct core_cidr sc = { cidr.addr | (uint32_t)i << 12, 20 };
 		struct core_subnet *sn;
 
-		core_subnet_create(m, vpc, sc, m->cfg->azs[i], &sn, err);
+		if (core_subnet_create(m, vpc, sc, m->cfg->azs[i], &sn, err))
+			return -EINVAL;  /* not reached: checked above */
 		sn->map_public_ip = true;
 		sn->is_default_for_az = true;
 	}
-	core_igw_create(m, owner, &igw, err);
-	core_igw_attach(m, igw, vpc, err);
+	if (core_igw_create(m, owner, &igw, err) || core_igw_attach(m, igw, vpc, err))
+		return -EINVAL;
 	route.target = igw->res.id;
-	core_route_create(m, core_rtb_main(m, vpc), &route, err);
+	if (core_route_create(m, core_rtb_main(m, vpc), &route, err))
+		return -EINVAL;
 	*out = vpc;
 	return 0;
 }

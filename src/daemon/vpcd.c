@@ -222,6 +222,8 @@ main(int argc, char **argv)
 	core_model_init(&model, &cfg.core);
 	if (store_load(store, &model))
 		fatalx("cannot load the database %s", path);
+	if (store_start_checkpointer(store, path))
+		fatalx("cannot open the database %s for checkpoints", path);
 	if ((admin = find_admin(&model)) == NULL) {
 		admin = core_account_create(&model, "admin", true);
 		if (store_begin(store) || store_save(store, &model) || store_commit(store))

@@ -27,6 +27,9 @@ struct store;
  * message logged. */
 int store_open(const char *path, struct store **out);
 void store_free(struct store *s);
+/* Moves WAL checkpoints off the committing thread: a second connection
+ * to 'path' checkpoints (PASSIVE) once a second.  Stopped by store_free. */
+int store_start_checkpointer(struct store *s, const char *path);
 /* Loads every saved resource into the empty model 'm'. */
 int store_load(struct store *s, struct core_model *m);
 int store_begin(struct store *s);

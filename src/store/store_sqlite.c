@@ -1,9 +1,11 @@
 /* SQLite persistence: one row per resource, grouped commits. */
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store.h"
 
@@ -12,6 +14,13 @@
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *put, *del, *begin, *commit, *rollback, *token_get, *token_put;
+	/* WAL checkpoints run on their own connection and thread, so that
+	 * the writer's commits never pay for them. */
+	sqlite3 *ckpt_db;
+	pthread_t ckpt_thread;
+	pthread_mutex_t ckpt_lock;
+	pthread_cond_t ckpt_cond;
+	bool ckpt_running, ckpt_stop;
 };
 
 /* Schema migrations: entry i brings version i to i + 1. */
@@ -122,11 +131,67 @@ fail:
 	return r;
 }
 
+#define CKPT_INTERVAL_MS 1000
+
+static void *
+ckpt_main(void *arg)
+{
+	struct store *s = arg;
+
+	pthread_mutex_lock(&s->ckpt_lock);
+	while (!s->ckpt_stop) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += CKPT_INTERVAL_MS / 1000;
+		pthread_cond_timedwait(&s->ckpt_cond, &s->ckpt_lock, &ts);
+		if (s->ckpt_stop)
+			break;
+		pthread_mutex_unlock(&s->ckpt_lock);
+		/* PASSIVE never blocks the writer; it copies what it can. */
+		if (sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL) != SQLITE_OK)
+			log_warnx("store: checkpoint: %s", sqlite3_errmsg(s->ckpt_db));
+		pthread_mutex_lock(&s->ckpt_lock);
+	}
+	pthread_mutex_unlock(&s->ckpt_lock);
+	return NULL;
+}
+
+int
+store_start_checkpointer(struct store *s, const char *path)
+{
+	if (sqlite3_open_v2(path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK) {
+		log_warnx("store: %s: %s", path, sqlite3_errmsg(s->ckpt_db));
+		return -EIO;
+	}
+	sqlite3_busy_timeout(s->ckpt_db, 1000);
+	/* The writer's connection stops checkpointing inside COMMIT. */
+	sqlite3_wal_autocheckpoint(s->db, 0);
+	pthread_mutex_init(&s->ckpt_lock, NULL);
+	pthread_cond_init(&s->ckpt_cond, NULL);
+	if (pthread_create(&s->ckpt_thread, NULL, ckpt_main, s))
+		fatal("pthread_create");
+	s->ckpt_running = true;
+	return 0;
+}
+
 void
 store_free(struct store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->ckpt_running) {
+		pthread_mutex_lock(&s->ckpt_lock);
+		s->ckpt_stop = true;
+		pthread_cond_signal(&s->ckpt_cond);
+		pthread_mutex_unlock(&s->ckpt_lock);
+		pthread_join(s->ckpt_thread, NULL);
+		pthread_mutex_destroy(&s->ckpt_lock);
+		pthread_cond_destroy(&s->ckpt_cond);
+	}
+	sqlite3_close(s->ckpt_db);
 	sqlite3_finalize(s->put);
 	sqlite3_finalize(s->del);
 	sqlite3_finalize(s->begin);
