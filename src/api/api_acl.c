@@ -257,8 +257,10 @@ entry_vals(struct api_vals *v, const void *r, int what)
 
 	for (size_t i = 0; i < acl->n_entries + 2; i++) {
 		struct core_acl_entry deny = { .rule_no = 32767, .is_egress = i > acl->n_entries,
-			.proto = -1 };
+			.proto = -1, .from_port = -1, .to_port = -1, .icmp_type = -1,
+			.icmp_code = -1 };
 		const struct core_acl_entry *e = i < acl->n_entries ? &acl->entries[i] : &deny;
+		char *name;
 
 		switch (what) {
 		case 0: api_val(v, api_cidr_str(v->ctx, &e->cidr)); break;
@@ -267,7 +269,15 @@ entry_vals(struct api_vals *v, const void *r, int what)
 		case 3: if (e->proto == 1) api_val_int(v, e->icmp_type); break;
 		case 4: if (e->from_port >= 0) api_val_int(v, e->from_port); break;
 		case 5: if (e->to_port >= 0) api_val_int(v, e->to_port); break;
-		case 6: api_val_int(v, e->proto); break;
+		case 6:
+			/* By number, or for tcp, udp and icmp also by name. */
+			api_val_int(v, e->proto);
+			if (e->proto == 1 || e->proto == 6 || e->proto == 17) {
+				name = arena_alloc(v->ctx->arena, 8);
+				core_proto_format(e->proto, name);
+				api_val(v, name);
+			}
+			break;
 		case 7: api_val(v, e->is_allow ? "allow" : "deny"); break;
 		case 8: api_val_int(v, e->rule_no); break;
 		}

@@ -51,17 +51,19 @@ rule_proto(struct api_ctx *ctx, const char *proto, struct ec2_opt_int from,
 
 /*
  * Turns IpPermissions into rules: one rule per range or group pair.
- * Returns the number of rules in '*out' (arena), or -EINVAL.
+ * Returns the number of rules in '*out' (arena), or -EINVAL.  IPv6 ranges
+ * and prefix lists are refused, except when 'revoking': no such rule can
+ * exist, so they are left out here and reported as unknown by revoke().
  */
 static int
-perms_to_rules(struct api_ctx *ctx, const struct core_sg *sg, bool egress,
+perms_to_rules(struct api_ctx *ctx, const struct core_sg *sg, bool egress, bool revoking,
     const struct ec2_ip_permission *perms, size_t n_perms, struct core_sg_rule **out)
 {
 	struct core_error cerr;
 	size_t total = 0, k = 0;
 
 	for (size_t i = 0; i < n_perms; i++) {
-		if (perms[i].n_ipv6_ranges || perms[i].n_prefix_list_ids)
+		if (!revoking && (perms[i].n_ipv6_ranges || perms[i].n_prefix_list_ids))
 			return api_fail(ctx, "UnsupportedOperation",
 			    "vpcd does not support IPv6 ranges or prefix lists in rules yet");
 		total += perms[i].n_ip_ranges + perms[i].n_user_id_group_pairs;
@@ -73,7 +75,8 @@ perms_to_rules(struct api_ctx *ctx, const struct core_sg *sg, bool egress,
 
 		if (rule_proto(ctx, p->ip_protocol, p->from_port, p->to_port, &base))
 			return -EINVAL;
-		if (p->n_ip_ranges + p->n_user_id_group_pairs == 0)
+		if (p->n_ip_ranges + p->n_user_id_group_pairs + p->n_ipv6_ranges +
+		    p->n_prefix_list_ids == 0)
 			return api_fail(ctx, "InvalidParameterValue",
 			    "A rule needs at least one IP range or security group as its "
 			    "%s", egress ? "destination" : "source");
@@ -321,7 +324,7 @@ authorize(struct api_ctx *ctx, bool egress, const char *group_id, const char *gr
 		    "The request must contain the parameter ipPermissions");
 	if (api_tagspec_check(ctx, specs, n_specs, "security-group-rule"))
 		return -EINVAL;
-	if ((n = perms_to_rules(ctx, sg, egress, perms, n_perms, &rules)) < 0)
+	if ((n = perms_to_rules(ctx, sg, egress, false, perms, n_perms, &rules)) < 0)
 		return -EINVAL;
 	/* Tags from TagSpecifications go on every new rule. */
 	for (int i = 0; i < n; i++)
@@ -413,13 +416,17 @@ revoke(struct api_ctx *ctx, bool egress, const char *group_id, const char *group
 	if (n_perms == 0)
 		return api_fail(ctx, "MissingParameter",
 		    "The request must contain the parameter ipPermissions");
-	if ((n = perms_to_rules(ctx, sg, egress, perms, n_perms, &rules)) < 0)
+	if ((n = perms_to_rules(ctx, sg, egress, true, perms, n_perms, &rules)) < 0)
 		return -EINVAL;
+	/* Only IPv6 ranges or prefix lists: vpcd never has such rules. */
+	if (n == 0)
+		return api_fail(ctx, "InvalidPermission.NotFound",
+		    "The specified rule does not exist in this security group.");
 	found = arena_array(ctx->arena, (size_t)n + 1, sizeof(*found));
 	if (core_sg_rules_remove(ctx->model, sg, rules, (size_t)n, found, &cerr))
 		return api_fail_core(ctx, &cerr);
 	/* Rules that matched nothing come back as UnknownIpPermissions. */
-	API_LIST(ctx, *unknown, (size_t)n);
+	API_LIST(ctx, *unknown, (size_t)n + n_perms);
 	for (int i = 0; i < n; i++) {
 		struct ec2_ip_permission *p;
 		struct core_sg tmp = { 0 };
@@ -430,6 +437,17 @@ revoke(struct api_ctx *ctx, bool egress, const char *group_id, const char *group
 		tmp.n_rules = 1;
 		p = rules_to_perms(ctx, &tmp, egress, &(size_t){ 0 });
 		(*unknown)[(*n_unknown)++] = *p;
+	}
+	for (size_t i = 0; i < n_perms; i++) {
+		struct ec2_ip_permission *p;
+
+		if (perms[i].n_ipv6_ranges + perms[i].n_prefix_list_ids == 0)
+			continue;
+		p = &(*unknown)[(*n_unknown)++];
+		*p = perms[i];
+		API_LIST(ctx, p->ip_ranges, 0);
+		API_LIST(ctx, p->user_id_group_pairs, 0);
+		p->n_ip_ranges = p->n_user_id_group_pairs = 0;
 	}
 	return 0;
 }
@@ -565,7 +583,7 @@ update_descriptions(struct api_ctx *ctx, bool egress, const char *group_id,
 			    "The security group rule ID '%s' does not exist",
 			    descs[i].security_group_rule_id);
 	}
-	if ((n = perms_to_rules(ctx, sg, egress, perms, n_perms, &rules)) < 0)
+	if ((n = perms_to_rules(ctx, sg, egress, false, perms, n_perms, &rules)) < 0)
 		return -EINVAL;
 	for (int i = 0; i < n; i++) {
 		size_t j;
