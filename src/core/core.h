@@ -301,6 +301,10 @@ void core_model_fini(struct core_model *m);
  * id unless 'id' is given, links it in and marks it dirty. */
 void *core_res_new(struct core_model *m, enum core_type type, size_t size,
     const char *owner, const char *id);
+/* core_res_new() for a resource inside VPC 'vpc_id' (subnet, route table,
+ * group, ACL): the VPC is set before the resource is counted in it. */
+void *core_res_new_in(struct core_model *m, enum core_type type, size_t size,
+    const char *owner, const char *vpc_id);
 /* Links in a resource loaded from the store (not marked dirty). */
 void core_res_adopt(struct core_model *m, struct core_res *r);
 /* Unlinks and frees 'r', recording its id as removed. */

@@ -29,9 +29,9 @@ entry_insert(struct core_acl *acl, const struct core_acl_entry *e)
 struct core_acl *
 core_acl_new(struct core_model *m, struct core_vpc *vpc, bool is_default)
 {
-	struct core_acl *acl = core_res_new(m, CORE_ACL, sizeof(*acl), vpc->res.owner, NULL);
+	struct core_acl *acl = core_res_new_in(m, CORE_ACL, sizeof(*acl), vpc->res.owner,
+	    vpc->res.id);
 
-	STR_COPY(acl->vpc_id, vpc->res.id);
 	acl->is_default = is_default;
 	if (is_default) {
 		struct core_acl_entry e = { .rule_no = 100, .is_allow = true, .proto = -1,

@@ -168,16 +168,22 @@ core_new_id(const char *prefix, char out[CORE_ID_MAX])
 	out[n] = '\0';
 }
 
+static char *
+vpc_field(struct core_res *r)
+{
+	switch (r->type) {
+	case CORE_SUBNET: return ((struct core_subnet *)r)->vpc_id;
+	case CORE_RTB: return ((struct core_rtb *)r)->vpc_id;
+	case CORE_SG: return ((struct core_sg *)r)->vpc_id;
+	case CORE_ACL: return ((struct core_acl *)r)->vpc_id;
+	default: return NULL;
+	}
+}
+
 const char *
 core_res_vpc_id(const struct core_res *r)
 {
-	switch (r->type) {
-	case CORE_SUBNET: return ((const struct core_subnet *)r)->vpc_id;
-	case CORE_RTB: return ((const struct core_rtb *)r)->vpc_id;
-	case CORE_SG: return ((const struct core_sg *)r)->vpc_id;
-	case CORE_ACL: return ((const struct core_acl *)r)->vpc_id;
-	default: return NULL;
-	}
+	return vpc_field((struct core_res *)r);
 }
 
 /*
@@ -231,13 +237,15 @@ link_res(struct core_model *m, struct core_res *r)
 	count_adjust(m, r, 1);
 }
 
-void *
-core_res_new(struct core_model *m, enum core_type type, size_t size,
-    const char *owner, const char *id)
+static void *
+res_new(struct core_model *m, enum core_type type, size_t size, const char *owner,
+    const char *id, const char *vpc_id)
 {
 	struct core_res *r = xcalloc(1, size);
 
 	r->type = type;
+	if (vpc_id)
+		str_copy(vpc_field(r), vpc_id, CORE_ID_MAX);
 	if (id)
 		STR_COPY(r->id, id);
 	else
@@ -250,6 +258,20 @@ core_res_new(struct core_model *m, enum core_type type, size_t size,
 	link_res(m, r);
 	core_touch(m, r);
 	return r;
+}
+
+void *
+core_res_new(struct core_model *m, enum core_type type, size_t size, const char *owner,
+    const char *id)
+{
+	return res_new(m, type, size, owner, id, NULL);
+}
+
+void *
+core_res_new_in(struct core_model *m, enum core_type type, size_t size, const char *owner,
+    const char *vpc_id)
+{
+	return res_new(m, type, size, owner, NULL, vpc_id);
 }
 
 void

@@ -17,9 +17,9 @@ rtb_in_vpc(const struct core_rtb *rtb, const struct core_vpc *vpc)
 static struct core_rtb *
 rtb_alloc(struct core_model *m, struct core_vpc *vpc)
 {
-	struct core_rtb *rtb = core_res_new(m, CORE_RTB, sizeof(*rtb), vpc->res.owner, NULL);
+	struct core_rtb *rtb = core_res_new_in(m, CORE_RTB, sizeof(*rtb), vpc->res.owner,
+	    vpc->res.id);
 
-	STR_COPY(rtb->vpc_id, vpc->res.id);
 	for (size_t i = 0; i < vpc->n_cidrs; i++) {
 		struct core_route *r = CORE_PUSH(rtb->routes, rtb->n_routes);
 

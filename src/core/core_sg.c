@@ -18,6 +18,13 @@ struct core_sg *
 core_sg_by_name(const struct core_model *m, const char *owner, const char *vpc_id,
     const char *name)
 {
+	if (vpc_id) {
+		char *key = xasprintf("%s/%s", vpc_id, name);
+		struct core_sg *sg = map_get(&m->sg_names, key);
+
+		free(key);
+		return sg && strcmp(sg->res.owner, owner) == 0 ? sg : NULL;
+	}
 	CORE_FOREACH(m, CORE_SG, r) {
 		struct core_sg *sg = (struct core_sg *)r;
 
@@ -30,11 +37,12 @@ core_sg_by_name(const struct core_model *m, const char *owner, const char *vpc_i
 static struct core_sg *
 sg_alloc(struct core_model *m, struct core_vpc *vpc, const char *name, const char *desc)
 {
-	struct core_sg *sg = core_res_new(m, CORE_SG, sizeof(*sg), vpc->res.owner, NULL);
+	struct core_sg *sg = core_res_new_in(m, CORE_SG, sizeof(*sg), vpc->res.owner,
+	    vpc->res.id);
 
-	STR_COPY(sg->vpc_id, vpc->res.id);
 	sg->name = xstrdup(name);
 	sg->description = xstrdup(desc);
+	core_sg_index(m, sg);
 	return sg;
 }
 
@@ -421,6 +429,7 @@ void
 core_sg_free_fields(struct core_sg *sg)
 {
 	free(sg->name);
+	free(sg->name_key);
 	free(sg->description);
 	for (size_t i = 0; i < sg->n_rules; i++)
 		rule_free_fields(&sg->rules[i]);

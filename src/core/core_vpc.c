@@ -13,45 +13,22 @@ vpc_is_owned(const struct core_res *r, const struct core_vpc *vpc, const char *v
 	return strcmp(vpc_id, vpc->res.id) == 0 && strcmp(r->owner, vpc->res.owner) == 0;
 }
 
-/* Counts the resources of 'type' whose vpc_id field is the VPC's. */
-static size_t
-count_in_vpc(const struct core_model *m, enum core_type type, const struct core_vpc *vpc)
-{
-	size_t n = 0;
-
-	CORE_FOREACH(m, type, r) {
-		const char *vpc_id;
-
-		switch (type) {
-		case CORE_SUBNET: vpc_id = ((struct core_subnet *)r)->vpc_id; break;
-		case CORE_RTB: vpc_id = ((struct core_rtb *)r)->vpc_id; break;
-		case CORE_SG: vpc_id = ((struct core_sg *)r)->vpc_id; break;
-		case CORE_ACL: vpc_id = ((struct core_acl *)r)->vpc_id; break;
-		case CORE_IGW: vpc_id = ((struct core_igw *)r)->vpc_id; break;
-		default: return 0;
-		}
-		if (vpc_is_owned(r, vpc, vpc_id))
-			n++;
-	}
-	return n;
-}
-
+/* Subnets, route tables, groups and ACLs inside the VPC, from the model's
+ * derived counters: quota checks cost the same at any size. */
 size_t
 core_count_in_vpc(const struct core_model *m, enum core_type type,
     const struct core_vpc *vpc)
 {
-	return count_in_vpc(m, type, vpc);
+	return vpc->n_children[type];
 }
 
-static size_t
-count_owned(const struct core_model *m, enum core_type type, const char *owner)
+static struct core_igw *
+attached_igw(const struct core_model *m, const struct core_vpc *vpc)
 {
-	size_t n = 0;
-
-	CORE_FOREACH(m, type, r)
-		if (strcmp(r->owner, owner) == 0)
-			n++;
-	return n;
+	CORE_FOREACH(m, CORE_IGW, r)
+		if (vpc_is_owned(r, vpc, ((struct core_igw *)r)->vpc_id))
+			return (struct core_igw *)r;
+	return NULL;
 }
 
 /* Ranges no VPC block may use: "this network", loopback, link local
@@ -91,7 +68,7 @@ core_vpc_create(struct core_model *m, const char *owner, struct core_cidr cidr,
 	cidr = core_cidr_canonical(cidr);
 	if (check_block_size(cidr, "InvalidVpc.Range", err))
 		return -EINVAL;
-	if (count_owned(m, CORE_VPC, owner) >= m->cfg->vpcs_per_region)
+	if (core_count_owned(m, CORE_VPC, owner) >= m->cfg->vpcs_per_region)
 		return core_fail(err, "VpcLimitExceeded",
 		    "The maximum number of VPCs has been reached.");
 	if (core_commit_point(m, err))
@@ -126,9 +103,9 @@ core_vpc_delete(struct core_model *m, struct core_vpc *vpc, struct core_error *e
 	struct core_res *sg = core_get(m, vpc->default_sg);
 
 	/* Only the resources the VPC came with may remain. */
-	if (count_in_vpc(m, CORE_SUBNET, vpc) || count_in_vpc(m, CORE_IGW, vpc) ||
-	    count_in_vpc(m, CORE_RTB, vpc) > 1 || count_in_vpc(m, CORE_ACL, vpc) > 1 ||
-	    count_in_vpc(m, CORE_SG, vpc) > 1 || core_vpc_has_dependents(m, vpc))
+	if (core_count_in_vpc(m, CORE_SUBNET, vpc) || attached_igw(m, vpc) ||
+	    core_count_in_vpc(m, CORE_RTB, vpc) > 1 || core_count_in_vpc(m, CORE_ACL, vpc) > 1 ||
+	    core_count_in_vpc(m, CORE_SG, vpc) > 1 || core_vpc_has_dependents(m, vpc))
 		return vpc_dependency(vpc, err);
 	if (core_commit_point(m, err))
 		return -EINVAL;
@@ -288,7 +265,7 @@ core_vpc_create_default(struct core_model *m, const char *owner, struct core_vpc
 	if (core_vpc_default(m, owner))
 		return core_fail(err, "DefaultVpcAlreadyExists",
 		    "A Default VPC already exists for this account in this region.");
-	if (count_owned(m, CORE_IGW, owner) >= m->cfg->igws_per_region)
+	if (core_count_owned(m, CORE_IGW, owner) >= m->cfg->igws_per_region)
 		return core_fail(err, "InternetGatewayLimitExceeded",
 		    "The maximum number of internet gateways has been reached.");
 	/* All or nothing: the quotas the pieces below would hit. */
@@ -357,13 +334,12 @@ core_subnet_create(struct core_model *m, struct core_vpc *vpc, struct core_cidr 
 			return core_fail(err, "InvalidSubnet.Conflict",
 			    "The CIDR '%s' conflicts with another subnet", s);
 	}
-	if (count_in_vpc(m, CORE_SUBNET, vpc) >= m->cfg->subnets_per_vpc)
+	if (core_count_in_vpc(m, CORE_SUBNET, vpc) >= m->cfg->subnets_per_vpc)
 		return core_fail(err, "SubnetLimitExceeded",
 		    "The maximum number of subnets has been reached.");
 	if (core_commit_point(m, err))
 		return -EINVAL;
-	sn = core_res_new(m, CORE_SUBNET, sizeof(*sn), vpc->res.owner, NULL);
-	STR_COPY(sn->vpc_id, vpc->res.id);
+	sn = core_res_new_in(m, CORE_SUBNET, sizeof(*sn), vpc->res.owner, vpc->res.id);
 	STR_COPY(sn->az, az);
 	sn->cidr = cidr;
 	core_acl_attach_subnet(m, core_find(m, CORE_ACL, vpc->res.owner, vpc->default_acl), sn);
@@ -397,7 +373,7 @@ int
 core_igw_create(struct core_model *m, const char *owner, struct core_igw **out,
     struct core_error *err)
 {
-	if (count_owned(m, CORE_IGW, owner) >= m->cfg->igws_per_region)
+	if (core_count_owned(m, CORE_IGW, owner) >= m->cfg->igws_per_region)
 		return core_fail(err, "InternetGatewayLimitExceeded",
 		    "The maximum number of internet gateways has been reached.");
 	if (core_commit_point(m, err))

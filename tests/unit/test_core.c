@@ -104,6 +104,10 @@ test_vpc(void)
 	CHECK(core_subnet_create(&m, vpc, cidr("10.0.1.0/24"), "us-east-1a", &sn, &err) == 0,
 	    "subnet created");
 	CHECK(core_subnet_available(sn) == 251, "a /24 offers 251 addresses");
+	CHECK(vpc->n_children[CORE_SUBNET] == 1 && vpc->n_children[CORE_RTB] == 1 &&
+	    vpc->n_children[CORE_SG] == 1 && vpc->n_children[CORE_ACL] == 1 &&
+	    core_count_owned(&m, CORE_VPC, "111111111111") == 0,
+	    "derived counters follow creation (no account resource: no owner count)");
 	CHECK(core_subnet_create(&m, vpc, cidr("10.0.1.128/25"), "us-east-1b", &sn2, &err) != 0 &&
 	    strcmp(err.code, "InvalidSubnet.Conflict") == 0, "overlapping subnet refused");
 	CHECK(core_subnet_acl(&m, sn) == acl, "new subnet uses the default ACL");
@@ -135,7 +139,8 @@ test_vpc(void)
 	    "dry run still reports validation errors");
 	m.is_dry_run = false;
 
-	CHECK(core_subnet_delete(&m, sn, &err) == 0, "subnet deleted");
+	CHECK(core_subnet_delete(&m, sn, &err) == 0 && vpc->n_children[CORE_SUBNET] == 0,
+	    "subnet deleted and uncounted");
 	CHECK(acl->n_assocs == 0, "deleting a subnet removes its ACL association");
 	CHECK(core_vpc_delete(&m, vpc, &err) == 0 && m.count[CORE_VPC] == 0 &&
 	    m.count[CORE_RTB] == 0 && m.count[CORE_ACL] == 0 && m.count[CORE_SG] == 0,
@@ -155,10 +160,12 @@ test_quota_and_routes(void)
 	int i, made = 0;
 
 	core_model_init(&m, &cfg);
+	core_res_new(&m, CORE_ACCOUNT, sizeof(struct core_account), NULL, "111111111111");
 	for (i = 0; i < 6; i++)
 		made += core_vpc_create(&m, "111111111111", cidr("10.0.0.0/16"), false, false,
 		    &vpc, &err) == 0;
-	CHECK(made == 5 && strcmp(err.code, "VpcLimitExceeded") == 0, "five VPCs per Region");
+	CHECK(made == 5 && strcmp(err.code, "VpcLimitExceeded") == 0 &&
+	    core_count_owned(&m, CORE_VPC, "111111111111") == 5, "five VPCs per Region");
 	CHECK(core_vpc_create(&m, "222222222222", cidr("10.0.0.0/16"), false, false, &vpc,
 	    &err) == 0, "quotas are per account");
 	rtb = core_rtb_main(&m, vpc);
