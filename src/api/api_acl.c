@@ -326,6 +326,8 @@ api_describe_network_acls(struct api_ctx *ctx,
 {
 	struct api_filters f;
 	struct api_page pg;
+	struct core_res **set;
+	size_t n;
 
 	if (in->max_results.set && in->n_network_acl_ids)
 		return api_fail(ctx, "InvalidParameterCombination",
@@ -333,14 +335,14 @@ api_describe_network_acls(struct api_ctx *ctx,
 	if (api_page_init(ctx, &pg, in->max_results, in->next_token, 5, 1000) ||
 	    api_filters_init(ctx, &f, acl_filters, ARRAY_SIZE(acl_filters), in->filters,
 	    in->n_filters) ||
-	    api_ids_check(ctx, CORE_ACL, in->network_acl_ids, in->n_network_acl_ids) ||
+	    api_describe_set(ctx, CORE_ACL, in->network_acl_ids, in->n_network_acl_ids, &set, &n) ||
 	    api_dry_run_check(ctx, in->dry_run))
 		return -EINVAL;
-	API_LIST(ctx, out->network_acls, ctx->model->count[CORE_ACL]);
-	CORE_FOREACH(ctx->model, CORE_ACL, r) {
-		if (strcmp(r->owner, ctx->owner) != 0 ||
-		    !api_ids_has(in->network_acl_ids, in->n_network_acl_ids, r->id) ||
-		    !api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
+	API_LIST(ctx, out->network_acls, n);
+	for (size_t i = 0; i < n; i++) {
+		struct core_res *r = set[i];
+
+		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
 			continue;
 		acl_out(ctx, ACL(r), &out->network_acls[out->n_network_acls++]);
 	}

@@ -301,7 +301,7 @@ api_ids_has(const char *const *ids, size_t n, const char *id)
 	return false;
 }
 
-int
+static int
 api_ids_check(struct api_ctx *ctx, enum core_type type, const char *const *ids, size_t n)
 {
 	struct core_error cerr;
@@ -332,6 +332,45 @@ api_ids_check(struct api_ctx *ctx, enum core_type type, const char *const *ids, 
 	}
 	buf_fini(&missing);
 	return api_fail_core(ctx, &cerr);
+}
+
+static int
+seq_cmp(const void *a, const void *b)
+{
+	const struct core_res *x = *(struct core_res *const *)a;
+	const struct core_res *y = *(struct core_res *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int
+api_describe_set(struct api_ctx *ctx, enum core_type type, const char *const *ids,
+    size_t n_ids, struct core_res ***set, size_t *n)
+{
+	struct core_res **list;
+	size_t k = 0;
+
+	if (api_ids_check(ctx, type, ids, n_ids))
+		return -EINVAL;
+	if (n_ids) {
+		/* By id: a map lookup each, not a scan of the Region. */
+		list = arena_array(ctx->arena, n_ids, sizeof(*list));
+		for (size_t i = 0; i < n_ids; i++)
+			list[i] = core_find(ctx->model, type, ctx->owner, ids[i]);
+		qsort(list, n_ids, sizeof(*list), seq_cmp);
+		for (size_t i = 0; i < n_ids; i++)  /* an id may be named twice */
+			if (k == 0 || list[i] != list[k - 1])
+				list[k++] = list[i];
+	} else {
+		list = arena_array(ctx->arena, core_count_owned(ctx->model, type, ctx->owner) + 1,
+		    sizeof(*list));
+		CORE_FOREACH(ctx->model, type, r)
+			if (strcmp(r->owner, ctx->owner) == 0)
+				list[k++] = r;
+	}
+	*set = list;
+	*n = k;
+	return 0;
 }
 
 int

@@ -114,14 +114,15 @@ int api_page_init(struct api_ctx *ctx, struct api_page *pg, struct ec2_opt_int m
 bool api_page_take(struct api_page *pg, const struct core_res *r);
 const char *api_page_token(struct api_ctx *ctx, const struct api_page *pg);
 
-/*
- * Describe by id: each id must exist for the caller (else the type's
- * not-found error naming all missing ids); api_ids_has() then says
- * whether a resource was asked for (always true when no id was given).
- */
-int api_ids_check(struct api_ctx *ctx, enum core_type type, const char *const *ids,
-    size_t n);
+/* Whether 'id' is among 'ids' (always true when 'ids' is empty). */
 bool api_ids_has(const char *const *ids, size_t n, const char *id);
+/*
+ * The caller's resources of 'type' that a Describe call lists, in
+ * creation order: the ones 'ids' names (each must exist, else the type's
+ * not-found error naming every missing id), or all of them.  '*set' is allocated from the arena.
+ */
+int api_describe_set(struct api_ctx *ctx, enum core_type type, const char *const *ids,
+    size_t n_ids, struct core_res ***set, size_t *n);
 
 /* Tags: validates TagSpecifications for 'type'; applies them. */
 int api_tagspec_check(struct api_ctx *ctx, const struct ec2_tag_specification *specs,

@@ -395,6 +395,8 @@ api_describe_route_tables(struct api_ctx *ctx,
 {
 	struct api_filters f;
 	struct api_page pg;
+	struct core_res **set;
+	size_t n;
 
 	if (in->max_results.set && in->n_route_table_ids)
 		return api_fail(ctx, "InvalidParameterCombination",
@@ -402,14 +404,14 @@ api_describe_route_tables(struct api_ctx *ctx,
 	if (api_page_init(ctx, &pg, in->max_results, in->next_token, 5, 100) ||
 	    api_filters_init(ctx, &f, rtb_filters, ARRAY_SIZE(rtb_filters), in->filters,
 	    in->n_filters) ||
-	    api_ids_check(ctx, CORE_RTB, in->route_table_ids, in->n_route_table_ids) ||
+	    api_describe_set(ctx, CORE_RTB, in->route_table_ids, in->n_route_table_ids, &set, &n) ||
 	    api_dry_run_check(ctx, in->dry_run))
 		return -EINVAL;
-	API_LIST(ctx, out->route_tables, ctx->model->count[CORE_RTB]);
-	CORE_FOREACH(ctx->model, CORE_RTB, r) {
-		if (strcmp(r->owner, ctx->owner) != 0 ||
-		    !api_ids_has(in->route_table_ids, in->n_route_table_ids, r->id) ||
-		    !api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
+	API_LIST(ctx, out->route_tables, n);
+	for (size_t i = 0; i < n; i++) {
+		struct core_res *r = set[i];
+
+		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
 			continue;
 		rtb_out(ctx, RTB(r), &out->route_tables[out->n_route_tables++]);
 	}
@@ -539,6 +541,8 @@ api_describe_internet_gateways(struct api_ctx *ctx,
 {
 	struct api_filters f;
 	struct api_page pg;
+	struct core_res **set;
+	size_t n;
 
 	if (in->max_results.set && in->n_internet_gateway_ids)
 		return api_fail(ctx, "InvalidParameterCombination",
@@ -547,14 +551,14 @@ api_describe_internet_gateways(struct api_ctx *ctx,
 	if (api_page_init(ctx, &pg, in->max_results, in->next_token, 5, 1000) ||
 	    api_filters_init(ctx, &f, igw_filters, ARRAY_SIZE(igw_filters), in->filters,
 	    in->n_filters) ||
-	    api_ids_check(ctx, CORE_IGW, in->internet_gateway_ids, in->n_internet_gateway_ids) ||
+	    api_describe_set(ctx, CORE_IGW, in->internet_gateway_ids, in->n_internet_gateway_ids, &set, &n) ||
 	    api_dry_run_check(ctx, in->dry_run))
 		return -EINVAL;
-	API_LIST(ctx, out->internet_gateways, ctx->model->count[CORE_IGW]);
-	CORE_FOREACH(ctx->model, CORE_IGW, r) {
-		if (strcmp(r->owner, ctx->owner) != 0 ||
-		    !api_ids_has(in->internet_gateway_ids, in->n_internet_gateway_ids, r->id) ||
-		    !api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
+	API_LIST(ctx, out->internet_gateways, n);
+	for (size_t i = 0; i < n; i++) {
+		struct core_res *r = set[i];
+
+		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
 			continue;
 		igw_out(ctx, IGW(r), &out->internet_gateways[out->n_internet_gateways++]);
 	}

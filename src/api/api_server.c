@@ -65,6 +65,7 @@ struct api_req {
 	struct arena arena;
 	struct api_error err;
 	char request_id[40];
+	int64_t start_ns;
 	/* A mutating call waiting for the writer. */
 	struct api_job job;
 	const struct ec2_op *op;
@@ -662,6 +663,10 @@ send_answer(struct api_req *req)
 	enum MHD_Result r;
 	size_t len = req->resp.len;
 
+	log_debug("request %s %s %s: %d %s (%.3f ms)", req->request_id,
+	    req->owner ? req->owner : "-", req->op ? req->op->name : "-", req->status,
+	    req->status == 200 ? "OK" : req->err.code ? req->err.code : "-",
+	    (double)(time_mono_ns() - req->start_ns) / 1e6);
 	resp = MHD_create_response_from_buffer(len, buf_steal(&req->resp), MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL)
 		return MHD_NO;
@@ -738,6 +743,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 	buf_init(&req->resp);
 	arena_init(&req->arena);
 	request_id(req->request_id);
+	req->start_ns = time_mono_ns();
 	return req;
 }
 

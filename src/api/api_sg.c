@@ -745,6 +745,8 @@ api_describe_security_groups(struct api_ctx *ctx,
 {
 	struct api_filters f;
 	struct api_page pg;
+	struct core_res **set;
+	size_t n;
 	struct core_vpc *def = core_vpc_default(ctx->model, ctx->owner);
 
 	if (in->max_results.set && (in->n_group_ids || in->n_group_names))
@@ -753,7 +755,7 @@ api_describe_security_groups(struct api_ctx *ctx,
 	if (api_page_init(ctx, &pg, in->max_results, in->next_token, 5, 1000) ||
 	    api_filters_init(ctx, &f, sg_filters, ARRAY_SIZE(sg_filters), in->filters,
 	    in->n_filters) ||
-	    api_ids_check(ctx, CORE_SG, in->group_ids, in->n_group_ids))
+	    api_describe_set(ctx, CORE_SG, in->group_ids, in->n_group_ids, &set, &n))
 		return -EINVAL;
 	/* GroupName names groups of the default VPC, as on AWS. */
 	for (size_t i = 0; i < in->n_group_names; i++)
@@ -764,11 +766,10 @@ api_describe_security_groups(struct api_ctx *ctx,
 			    in->group_names[i], def ? def->res.id : "none");
 	if (api_dry_run_check(ctx, in->dry_run))
 		return -EINVAL;
-	API_LIST(ctx, out->security_groups, ctx->model->count[CORE_SG]);
-	CORE_FOREACH(ctx->model, CORE_SG, r) {
-		if (strcmp(r->owner, ctx->owner) != 0 ||
-		    !api_ids_has(in->group_ids, in->n_group_ids, r->id))
-			continue;
+	API_LIST(ctx, out->security_groups, n);
+	for (size_t i = 0; i < n; i++) {
+		struct core_res *r = set[i];
+
 		if (in->n_group_names && (strcmp(SG(r)->vpc_id, def->res.id) != 0 ||
 		    !api_ids_has(in->group_names, in->n_group_names, SG(r)->name)))
 			continue;

@@ -203,6 +203,8 @@ api_describe_subnets(struct api_ctx *ctx, const struct ec2_describe_subnets_requ
 {
 	struct api_filters f;
 	struct api_page pg;
+	struct core_res **set;
+	size_t n;
 
 	if (in->max_results.set && in->n_subnet_ids)
 		return api_fail(ctx, "InvalidParameterCombination",
@@ -210,14 +212,14 @@ api_describe_subnets(struct api_ctx *ctx, const struct ec2_describe_subnets_requ
 	if (api_page_init(ctx, &pg, in->max_results, in->next_token, 5, 1000) ||
 	    api_filters_init(ctx, &f, subnet_filters, ARRAY_SIZE(subnet_filters),
 	    in->filters, in->n_filters) ||
-	    api_ids_check(ctx, CORE_SUBNET, in->subnet_ids, in->n_subnet_ids) ||
+	    api_describe_set(ctx, CORE_SUBNET, in->subnet_ids, in->n_subnet_ids, &set, &n) ||
 	    api_dry_run_check(ctx, in->dry_run))
 		return -EINVAL;
-	API_LIST(ctx, out->subnets, ctx->model->count[CORE_SUBNET]);
-	CORE_FOREACH(ctx->model, CORE_SUBNET, r) {
-		if (strcmp(r->owner, ctx->owner) != 0 ||
-		    !api_ids_has(in->subnet_ids, in->n_subnet_ids, r->id) ||
-		    !api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
+	API_LIST(ctx, out->subnets, n);
+	for (size_t i = 0; i < n; i++) {
+		struct core_res *r = set[i];
+
+		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
 			continue;
 		subnet_out(ctx, SUBNET(r), &out->subnets[out->n_subnets++]);
 	}

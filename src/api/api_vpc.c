@@ -157,6 +157,8 @@ api_describe_vpcs(struct api_ctx *ctx, const struct ec2_describe_vpcs_request *i
 {
 	struct api_filters f;
 	struct api_page pg;
+	struct core_res **set;
+	size_t n;
 
 	if (in->max_results.set && in->n_vpc_ids)
 		return api_fail(ctx, "InvalidParameterCombination",
@@ -164,14 +166,14 @@ api_describe_vpcs(struct api_ctx *ctx, const struct ec2_describe_vpcs_request *i
 	if (api_page_init(ctx, &pg, in->max_results, in->next_token, 5, 1000) ||
 	    api_filters_init(ctx, &f, vpc_filters, ARRAY_SIZE(vpc_filters), in->filters,
 	    in->n_filters) ||
-	    api_ids_check(ctx, CORE_VPC, in->vpc_ids, in->n_vpc_ids) ||
+	    api_describe_set(ctx, CORE_VPC, in->vpc_ids, in->n_vpc_ids, &set, &n) ||
 	    api_dry_run_check(ctx, in->dry_run))
 		return -EINVAL;
-	API_LIST(ctx, out->vpcs, ctx->model->count[CORE_VPC]);
-	CORE_FOREACH(ctx->model, CORE_VPC, r) {
-		if (strcmp(r->owner, ctx->owner) != 0 ||
-		    !api_ids_has(in->vpc_ids, in->n_vpc_ids, r->id) ||
-		    !api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
+	API_LIST(ctx, out->vpcs, n);
+	for (size_t i = 0; i < n; i++) {
+		struct core_res *r = set[i];
+
+		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
 			continue;
 		api_vpc_out(ctx, VPC(r), &out->vpcs[out->n_vpcs++]);
 	}
