@@ -290,7 +290,7 @@ struct core_model {
 	bool is_dry_run;
 	/* Changes of the current transaction. */
 	struct core_res *dirty;
-	char **removed;
+	uint64_t *removed;  /* seq of each removed resource */
 	size_t n_removed;
 };
 
@@ -307,7 +307,7 @@ void *core_res_new_in(struct core_model *m, enum core_type type, size_t size,
     const char *owner, const char *vpc_id);
 /* Links in a resource loaded from the store (not marked dirty). */
 void core_res_adopt(struct core_model *m, struct core_res *r);
-/* Unlinks and frees 'r', recording its id as removed. */
+/* Unlinks and frees 'r', recording its seq as removed. */
 void core_remove(struct core_model *m, struct core_res *r);
 void core_touch(struct core_model *m, struct core_res *r);
 void core_res_free(struct core_res *r);

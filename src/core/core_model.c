@@ -336,7 +336,7 @@ core_remove(struct core_model *m, struct core_res *r)
 			map_del(&m->keys, a->keys[i].access_key_id);
 	}
 	m->removed = xreallocarray(m->removed, m->n_removed + 1, sizeof(*m->removed));
-	m->removed[m->n_removed++] = xstrdup(r->id);
+	m->removed[m->n_removed++] = r->seq;
 	core_res_free(r);
 }
 
@@ -360,8 +360,6 @@ core_changes_clear(struct core_model *m)
 		r->dirty_next = NULL;
 	}
 	m->dirty = NULL;
-	for (size_t i = 0; i < m->n_removed; i++)
-		free(m->removed[i]);
 	m->n_removed = 0;
 }
 

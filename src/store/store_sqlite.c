@@ -24,14 +24,18 @@ struct store {
 };
 
 /* Schema migrations: entry i brings version i to i + 1. */
+/*
+ * Schema migrations: entry i brings version i to i + 1.  Rows are keyed by
+ * the resource's creation sequence number, so new rows append to the end
+ * of the table instead of landing at random places as ids would.
+ */
 static const char *const migrations[] = {
 	"CREATE TABLE resources ("
-	"  id TEXT PRIMARY KEY,"
+	"  seq INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL,"
 	"  type INTEGER NOT NULL,"
 	"  owner TEXT NOT NULL,"
-	"  seq INTEGER NOT NULL,"
-	"  doc TEXT NOT NULL) WITHOUT ROWID;"
-	"CREATE INDEX resources_type_seq ON resources(type, seq);"
+	"  doc TEXT NOT NULL);"
 	"CREATE TABLE client_tokens ("
 	"  account TEXT NOT NULL,"
 	"  action TEXT NOT NULL,"
@@ -111,11 +115,12 @@ store_open(const char *path, struct store **out)
 	if ((r = exec(s, "PRAGMA journal_mode=WAL")) ||
 	    (r = exec(s, "PRAGMA synchronous=FULL")) ||
 	    (r = exec(s, "PRAGMA foreign_keys=ON")) ||
+	    (r = exec(s, "PRAGMA cache_size=-65536")) ||
 	    (r = migrate(s)))
 		goto fail;
 	if ((r = prepare(s, &s->put, "INSERT OR REPLACE INTO resources "
 	    "(id, type, owner, seq, doc) VALUES (?1, ?2, ?3, ?4, ?5)")) ||
-	    (r = prepare(s, &s->del, "DELETE FROM resources WHERE id = ?1")) ||
+	    (r = prepare(s, &s->del, "DELETE FROM resources WHERE seq = ?1")) ||
 	    (r = prepare(s, &s->begin, "BEGIN IMMEDIATE")) ||
 	    (r = prepare(s, &s->commit, "COMMIT")) ||
 	    (r = prepare(s, &s->rollback, "ROLLBACK")) ||
@@ -209,8 +214,9 @@ store_load(struct store *s, struct core_model *m)
 	sqlite3_stmt *st;
 	int rc, r = 0;
 
+	/* Creation order: parents come before what lives in them. */
 	if (sqlite3_prepare_v2(s->db, "SELECT id, type, owner, seq, doc FROM resources "
-	    "ORDER BY type, seq", -1, &st, NULL) != SQLITE_OK)
+	    "ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
 		return db_fail(s, "load");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
@@ -262,7 +268,7 @@ store_save(struct store *s, struct core_model *m)
 	int r = 0;
 
 	for (size_t i = 0; i < m->n_removed && r == 0; i++) {
-		sqlite3_bind_text(s->del, 1, m->removed[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s->del, 1, (sqlite3_int64)m->removed[i]);
 		r = step_once(s, s->del, "delete");
 	}
 	for (struct core_res *res = m->dirty; res && r == 0; res = res->dirty_next) {
