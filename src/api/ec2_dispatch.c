@@ -188,6 +188,12 @@ h_describe_network_acls(struct api_ctx *c, const void *in, void *out)
 }
 
 static int
+h_describe_network_interfaces(struct api_ctx *c, const void *in, void *out)
+{
+	return api_describe_network_interfaces(c, in, out);
+}
+
+static int
 h_describe_regions(struct api_ctx *c, const void *in, void *out)
 {
 	return api_describe_regions(c, in, out);
@@ -354,6 +360,7 @@ const struct api_handler api_handlers[] = {
 	{ h_describe_availability_zones },
 	{ h_describe_internet_gateways },
 	{ h_describe_network_acls },
+	{ h_describe_network_interfaces },
 	{ h_describe_regions },
 	{ h_describe_route_tables },
 	{ h_describe_security_group_rules },

@@ -15,7 +15,7 @@
 struct api_ctx;
 
 /* The number of entries of ec2_ops[] and api_handlers[]. */
-#define EC2_N_OPS 50
+#define EC2_N_OPS 51
 
 struct ec2_account_attribute;
 struct ec2_account_attribute_value;
@@ -24,6 +24,8 @@ struct ec2_associate_route_table_result;
 struct ec2_associate_vpc_cidr_block_request;
 struct ec2_associate_vpc_cidr_block_result;
 struct ec2_attach_internet_gateway_request;
+struct ec2_attachment_ena_srd_specification;
+struct ec2_attachment_ena_srd_udp_specification;
 struct ec2_attribute_boolean_value;
 struct ec2_authorize_security_group_egress_request;
 struct ec2_authorize_security_group_egress_result;
@@ -66,6 +68,8 @@ struct ec2_describe_internet_gateways_request;
 struct ec2_describe_internet_gateways_result;
 struct ec2_describe_network_acls_request;
 struct ec2_describe_network_acls_result;
+struct ec2_describe_network_interfaces_request;
+struct ec2_describe_network_interfaces_result;
 struct ec2_describe_regions_request;
 struct ec2_describe_regions_result;
 struct ec2_describe_route_tables_request;
@@ -87,11 +91,14 @@ struct ec2_disassociate_route_table_request;
 struct ec2_disassociate_vpc_cidr_block_request;
 struct ec2_disassociate_vpc_cidr_block_result;
 struct ec2_filter;
+struct ec2_group_identifier;
 struct ec2_icmp_type_code;
 struct ec2_internet_gateway;
 struct ec2_internet_gateway_attachment;
 struct ec2_ip_permission;
 struct ec2_ip_range;
+struct ec2_ipv4_prefix_specification;
+struct ec2_ipv6_prefix_specification;
 struct ec2_ipv6_range;
 struct ec2_modify_security_group_rules_request;
 struct ec2_modify_security_group_rules_result;
@@ -100,6 +107,11 @@ struct ec2_modify_vpc_attribute_request;
 struct ec2_network_acl;
 struct ec2_network_acl_association;
 struct ec2_network_acl_entry;
+struct ec2_network_interface;
+struct ec2_network_interface_association;
+struct ec2_network_interface_attachment;
+struct ec2_network_interface_ipv6_address;
+struct ec2_network_interface_private_ip_address;
 struct ec2_port_range;
 struct ec2_prefix_list_id;
 struct ec2_private_dns_name_options_on_launch;
@@ -193,6 +205,17 @@ struct ec2_attach_internet_gateway_request {
 	struct ec2_opt_bool dry_run;
 	const char *internet_gateway_id;
 	const char *vpc_id;
+};
+
+/* AttachmentEnaSrdSpecification */
+struct ec2_attachment_ena_srd_specification {
+	struct ec2_opt_bool ena_srd_enabled;
+	struct ec2_attachment_ena_srd_udp_specification *ena_srd_udp_specification;
+};
+
+/* AttachmentEnaSrdUdpSpecification */
+struct ec2_attachment_ena_srd_udp_specification {
+	struct ec2_opt_bool ena_srd_udp_enabled;
 };
 
 /* AttributeBooleanValue */
@@ -556,6 +579,24 @@ struct ec2_describe_network_acls_result {
 	const char *next_token;
 };
 
+/* DescribeNetworkInterfacesRequest */
+struct ec2_describe_network_interfaces_request {
+	struct ec2_filter *filters;
+	size_t n_filters;
+	struct ec2_opt_bool dry_run;
+	const char **network_interface_ids;
+	size_t n_network_interface_ids;
+	const char *next_token;
+	struct ec2_opt_int max_results;
+};
+
+/* DescribeNetworkInterfacesResult */
+struct ec2_describe_network_interfaces_result {
+	struct ec2_network_interface *network_interfaces;
+	size_t n_network_interfaces;
+	const char *next_token;
+};
+
 /* DescribeRegionsRequest */
 struct ec2_describe_regions_request {
 	struct ec2_filter *filters;
@@ -727,6 +768,12 @@ struct ec2_filter {
 	size_t n_values;
 };
 
+/* GroupIdentifier */
+struct ec2_group_identifier {
+	const char *group_name;
+	const char *group_id;
+};
+
 /* IcmpTypeCode */
 struct ec2_icmp_type_code {
 	struct ec2_opt_int code;
@@ -768,6 +815,16 @@ struct ec2_ip_permission {
 struct ec2_ip_range {
 	const char *cidr_ip;
 	const char *description;
+};
+
+/* Ipv4PrefixSpecification */
+struct ec2_ipv4_prefix_specification {
+	const char *ipv4_prefix;
+};
+
+/* Ipv6PrefixSpecification */
+struct ec2_ipv6_prefix_specification {
+	const char *ipv6_prefix;
 };
 
 /* Ipv6Range */
@@ -843,6 +900,79 @@ struct ec2_network_acl_entry {
 	const char *protocol;
 	const char *rule_action;  /* RuleAction */
 	struct ec2_opt_int rule_number;
+};
+
+/* NetworkInterface */
+struct ec2_network_interface {
+	struct ec2_network_interface_association *association;
+	struct ec2_network_interface_attachment *attachment;
+	const char *availability_zone;
+	const char *description;
+	struct ec2_group_identifier *groups;
+	size_t n_groups;
+	const char *interface_type;  /* NetworkInterfaceType */
+	struct ec2_network_interface_ipv6_address *ipv6_addresses;
+	size_t n_ipv6_addresses;
+	const char *mac_address;
+	const char *network_interface_id;
+	const char *outpost_arn;
+	const char *owner_id;
+	const char *private_dns_name;
+	const char *private_ip_address;
+	struct ec2_network_interface_private_ip_address *private_ip_addresses;
+	size_t n_private_ip_addresses;
+	struct ec2_ipv4_prefix_specification *ipv4_prefixes;
+	size_t n_ipv4_prefixes;
+	struct ec2_ipv6_prefix_specification *ipv6_prefixes;
+	size_t n_ipv6_prefixes;
+	const char *requester_id;
+	struct ec2_opt_bool requester_managed;
+	struct ec2_opt_bool source_dest_check;
+	const char *status;  /* NetworkInterfaceStatus */
+	const char *subnet_id;
+	struct ec2_tag *tag_set;
+	size_t n_tag_set;
+	const char *vpc_id;
+	struct ec2_opt_bool deny_all_igw_traffic;
+	struct ec2_opt_bool ipv6_native;
+	const char *ipv6_address;
+};
+
+/* NetworkInterfaceAssociation */
+struct ec2_network_interface_association {
+	const char *allocation_id;
+	const char *association_id;
+	const char *ip_owner_id;
+	const char *public_dns_name;
+	const char *public_ip;
+	const char *customer_owned_ip;
+	const char *carrier_ip;
+};
+
+/* NetworkInterfaceAttachment */
+struct ec2_network_interface_attachment {
+	struct ec2_opt_int attach_time;  /* epoch milliseconds */
+	const char *attachment_id;
+	struct ec2_opt_bool delete_on_termination;
+	struct ec2_opt_int device_index;
+	struct ec2_opt_int network_card_index;
+	const char *instance_id;
+	const char *instance_owner_id;
+	const char *status;  /* AttachmentStatus */
+	struct ec2_attachment_ena_srd_specification *ena_srd_specification;
+};
+
+/* NetworkInterfaceIpv6Address */
+struct ec2_network_interface_ipv6_address {
+	const char *ipv6_address;
+};
+
+/* NetworkInterfacePrivateIpAddress */
+struct ec2_network_interface_private_ip_address {
+	struct ec2_network_interface_association *association;
+	struct ec2_opt_bool primary;
+	const char *private_dns_name;
+	const char *private_ip_address;
 };
 
 /* PortRange */
@@ -1250,6 +1380,8 @@ extern const struct ec2_shape ec2_shape_associate_route_table_result;
 extern const struct ec2_shape ec2_shape_associate_vpc_cidr_block_request;
 extern const struct ec2_shape ec2_shape_associate_vpc_cidr_block_result;
 extern const struct ec2_shape ec2_shape_attach_internet_gateway_request;
+extern const struct ec2_shape ec2_shape_attachment_ena_srd_specification;
+extern const struct ec2_shape ec2_shape_attachment_ena_srd_udp_specification;
 extern const struct ec2_shape ec2_shape_attribute_boolean_value;
 extern const struct ec2_shape ec2_shape_authorize_security_group_egress_request;
 extern const struct ec2_shape ec2_shape_authorize_security_group_egress_result;
@@ -1292,6 +1424,8 @@ extern const struct ec2_shape ec2_shape_describe_internet_gateways_request;
 extern const struct ec2_shape ec2_shape_describe_internet_gateways_result;
 extern const struct ec2_shape ec2_shape_describe_network_acls_request;
 extern const struct ec2_shape ec2_shape_describe_network_acls_result;
+extern const struct ec2_shape ec2_shape_describe_network_interfaces_request;
+extern const struct ec2_shape ec2_shape_describe_network_interfaces_result;
 extern const struct ec2_shape ec2_shape_describe_regions_request;
 extern const struct ec2_shape ec2_shape_describe_regions_result;
 extern const struct ec2_shape ec2_shape_describe_route_tables_request;
@@ -1313,11 +1447,14 @@ extern const struct ec2_shape ec2_shape_disassociate_route_table_request;
 extern const struct ec2_shape ec2_shape_disassociate_vpc_cidr_block_request;
 extern const struct ec2_shape ec2_shape_disassociate_vpc_cidr_block_result;
 extern const struct ec2_shape ec2_shape_filter;
+extern const struct ec2_shape ec2_shape_group_identifier;
 extern const struct ec2_shape ec2_shape_icmp_type_code;
 extern const struct ec2_shape ec2_shape_internet_gateway;
 extern const struct ec2_shape ec2_shape_internet_gateway_attachment;
 extern const struct ec2_shape ec2_shape_ip_permission;
 extern const struct ec2_shape ec2_shape_ip_range;
+extern const struct ec2_shape ec2_shape_ipv4_prefix_specification;
+extern const struct ec2_shape ec2_shape_ipv6_prefix_specification;
 extern const struct ec2_shape ec2_shape_ipv6_range;
 extern const struct ec2_shape ec2_shape_modify_security_group_rules_request;
 extern const struct ec2_shape ec2_shape_modify_security_group_rules_result;
@@ -1326,6 +1463,11 @@ extern const struct ec2_shape ec2_shape_modify_vpc_attribute_request;
 extern const struct ec2_shape ec2_shape_network_acl;
 extern const struct ec2_shape ec2_shape_network_acl_association;
 extern const struct ec2_shape ec2_shape_network_acl_entry;
+extern const struct ec2_shape ec2_shape_network_interface;
+extern const struct ec2_shape ec2_shape_network_interface_association;
+extern const struct ec2_shape ec2_shape_network_interface_attachment;
+extern const struct ec2_shape ec2_shape_network_interface_ipv6_address;
+extern const struct ec2_shape ec2_shape_network_interface_private_ip_address;
 extern const struct ec2_shape ec2_shape_port_range;
 extern const struct ec2_shape ec2_shape_prefix_list_id;
 extern const struct ec2_shape ec2_shape_private_dns_name_options_on_launch;
@@ -1449,6 +1591,9 @@ int api_describe_internet_gateways(struct api_ctx *ctx,
 int api_describe_network_acls(struct api_ctx *ctx,
     const struct ec2_describe_network_acls_request *in,
     struct ec2_describe_network_acls_result *out);
+int api_describe_network_interfaces(struct api_ctx *ctx,
+    const struct ec2_describe_network_interfaces_request *in,
+    struct ec2_describe_network_interfaces_result *out);
 int api_describe_regions(struct api_ctx *ctx,
     const struct ec2_describe_regions_request *in,
     struct ec2_describe_regions_result *out);

@@ -151,9 +151,6 @@ def test_second_plan_shows_no_changes(applied):
     assert plan.returncode == 0, "second plan wants changes:\n" + plan.stdout[-6000:]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "vpcd does not serve DescribeNetworkInterfaces (InvalidAction): the provider lists "
-    "lingering ENIs before DeleteSubnet and DeleteSecurityGroup"))
 def test_destroy_removes_everything(applied, ec2):
     applied("destroy", "-auto-approve", "-input=false")
     assert ec2.describe_vpcs()["Vpcs"] == []
