@@ -149,46 +149,45 @@ entry_in(struct api_ctx *ctx, const char *cidr, const char *cidr6, struct ec2_op
 	return 0;
 }
 
-int
-api_create_network_acl_entry(struct api_ctx *ctx,
-    const struct ec2_create_network_acl_entry_request *in)
+/* Create and Replace take the same entry; 'replace' says which to do. */
+static int
+put_entry(struct api_ctx *ctx, const char *acl_id, const char *cidr, const char *cidr6,
+    struct ec2_opt_bool egress, const struct ec2_icmp_type_code *icmp,
+    const struct ec2_port_range *ports, const char *proto, const char *action,
+    struct ec2_opt_int rule_no, struct ec2_opt_bool dry_run, bool replace)
 {
 	struct core_acl_entry e;
 	struct core_error cerr;
 	struct core_acl *acl;
 
-	if (api_require(ctx, in->network_acl_id, "NetworkAclId"))
+	if (api_require(ctx, acl_id, "NetworkAclId"))
 		return -EINVAL;
-	if ((acl = api_lookup(ctx, CORE_ACL, in->network_acl_id)) == NULL)
+	if ((acl = api_lookup(ctx, CORE_ACL, acl_id)) == NULL)
 		return -ENOENT;
-	if (entry_in(ctx, in->cidr_block, in->ipv6_cidr_block, in->egress, in->icmp_type_code,
-	    in->port_range, in->protocol, in->rule_action, in->rule_number, &e))
+	if (entry_in(ctx, cidr, cidr6, egress, icmp, ports, proto, action, rule_no, &e))
 		return -EINVAL;
-	api_dry_run(ctx, in->dry_run);
-	if (core_acl_entry_add(ctx->model, acl, &e, &cerr))
+	api_dry_run(ctx, dry_run);
+	if ((replace ? core_acl_entry_replace : core_acl_entry_add)(ctx->model, acl, &e, &cerr))
 		return api_fail_core(ctx, &cerr);
 	return 0;
+}
+
+#define ENTRY_ARGS(in) (in)->network_acl_id, (in)->cidr_block, (in)->ipv6_cidr_block, \
+	(in)->egress, (in)->icmp_type_code, (in)->port_range, (in)->protocol,       \
+	(in)->rule_action, (in)->rule_number, (in)->dry_run
+
+int
+api_create_network_acl_entry(struct api_ctx *ctx,
+    const struct ec2_create_network_acl_entry_request *in)
+{
+	return put_entry(ctx, ENTRY_ARGS(in), false);
 }
 
 int
 api_replace_network_acl_entry(struct api_ctx *ctx,
     const struct ec2_replace_network_acl_entry_request *in)
 {
-	struct core_acl_entry e;
-	struct core_error cerr;
-	struct core_acl *acl;
-
-	if (api_require(ctx, in->network_acl_id, "NetworkAclId"))
-		return -EINVAL;
-	if ((acl = api_lookup(ctx, CORE_ACL, in->network_acl_id)) == NULL)
-		return -ENOENT;
-	if (entry_in(ctx, in->cidr_block, in->ipv6_cidr_block, in->egress, in->icmp_type_code,
-	    in->port_range, in->protocol, in->rule_action, in->rule_number, &e))
-		return -EINVAL;
-	api_dry_run(ctx, in->dry_run);
-	if (core_acl_entry_replace(ctx->model, acl, &e, &cerr))
-		return api_fail_core(ctx, &cerr);
-	return 0;
+	return put_entry(ctx, ENTRY_ARGS(in), true);
 }
 
 int
@@ -342,7 +341,7 @@ api_describe_network_acls(struct api_ctx *ctx,
 	for (size_t i = 0; i < n; i++) {
 		struct core_res *r = set[i];
 
-		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
+		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r->seq))
 			continue;
 		acl_out(ctx, ACL(r), &out->network_acls[out->n_network_acls++]);
 	}

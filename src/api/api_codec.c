@@ -159,30 +159,6 @@ digits(const char **p, int n, int *v)
 	return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-days_in_month(int y, int m)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : days[m - 1];
-}
-
 /*
  * Parses ISO 8601 "YYYY-MM-DDTHH:MM:SS[.fff...][Z|+HH:MM|-HH:MM|+HHMM]"
  * (what botocore sends, and what people type) into epoch milliseconds.
@@ -193,6 +169,7 @@ parse_time(const char *s, int64_t *ms)
 {
 	const char *p = s;
 	int y, mo, d, h, mi, sec, frac = 0, zh = 0, zm = 0, sign = 0;
+	int64_t secs;
 
 	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
 	    *p++ != '-' || digits(&p, 2, &d))
@@ -224,12 +201,9 @@ parse_time(const char *s, int64_t *ms)
 		if (digits(&p, 2, &zm))
 			return -EINVAL;
 	}
-	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 ||
-	    d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60 ||
-	    zh > 23 || zm > 59)
+	if (*p != '\0' || zh > 23 || zm > 59 || time_from_civil(y, mo, d, h, mi, sec, &secs))
 		return -EINVAL;
-	*ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-	    sign * (zh * 3600 + zm * 60)) * 1000) + frac;
+	*ms = (secs - sign * (zh * 3600 + zm * 60)) * 1000 + frac;
 	return 0;
 }
 

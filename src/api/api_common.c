@@ -269,16 +269,16 @@ bad:
 }
 
 bool
-api_page_take(struct api_page *pg, const struct core_res *r)
+api_page_take(struct api_page *pg, uint64_t key)
 {
-	if (r->seq <= pg->after)
+	if (key <= pg->after)
 		return false;
 	if (pg->max && pg->n == pg->max) {
 		pg->has_more = true;
 		return false;
 	}
 	pg->n++;
-	pg->last = r->seq;
+	pg->last = key;
 	return true;
 }
 

@@ -98,8 +98,9 @@ bool api_filters_match(struct api_ctx *ctx, const struct api_filters *f,
     const void *res, const struct core_tag *tags, size_t n_tags);
 
 /*
- * Pagination by creation order: NextToken carries the sequence number of
- * the last resource sent.
+ * Pagination: items are taken in a stable order, each with an increasing
+ * key (a resource's creation sequence number, or an item's position for
+ * lists of sub-objects); NextToken carries the key of the last item sent.
  */
 struct api_page {
 	uint64_t after;
@@ -110,8 +111,9 @@ struct api_page {
 };
 int api_page_init(struct api_ctx *ctx, struct api_page *pg, struct ec2_opt_int max_results,
     const char *next_token, int min, int max);
-/* Whether 'r' belongs on this page; marks has_more when the page is full. */
-bool api_page_take(struct api_page *pg, const struct core_res *r);
+/* Whether the item with 'key' belongs on this page; marks has_more when
+ * the page is full. */
+bool api_page_take(struct api_page *pg, uint64_t key);
 const char *api_page_token(struct api_ctx *ctx, const struct api_page *pg);
 
 /* Whether 'id' is among 'ids' (always true when 'ids' is empty). */

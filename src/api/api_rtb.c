@@ -411,7 +411,7 @@ api_describe_route_tables(struct api_ctx *ctx,
 	for (size_t i = 0; i < n; i++) {
 		struct core_res *r = set[i];
 
-		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
+		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r->seq))
 			continue;
 		rtb_out(ctx, RTB(r), &out->route_tables[out->n_route_tables++]);
 	}
@@ -558,7 +558,7 @@ api_describe_internet_gateways(struct api_ctx *ctx,
 	for (size_t i = 0; i < n; i++) {
 		struct core_res *r = set[i];
 
-		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
+		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r->seq))
 			continue;
 		igw_out(ctx, IGW(r), &out->internet_gateways[out->n_internet_gateways++]);
 	}

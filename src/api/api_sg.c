@@ -773,7 +773,7 @@ api_describe_security_groups(struct api_ctx *ctx,
 		if (in->n_group_names && (strcmp(SG(r)->vpc_id, def->res.id) != 0 ||
 		    !api_ids_has(in->group_names, in->n_group_names, SG(r)->name)))
 			continue;
-		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
+		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r->seq))
 			continue;
 		sg_out(ctx, SG(r), &out->security_groups[out->n_security_groups++]);
 	}
@@ -806,27 +806,12 @@ api_describe_security_group_rules(struct api_ctx *ctx,
     struct ec2_describe_security_group_rules_result *out)
 {
 	struct api_filters f;
-	size_t total = 0, skip = 0, max = 0, seen = 0;
+	struct api_page pg;
+	size_t total = 0;
+	uint64_t pos = 0;
 
-	if (in->max_results.set) {
-		if (in->max_results.v < 5 || in->max_results.v > 1000)
-			return api_fail(ctx, "InvalidParameterValue",
-			    "Value ( %lld ) for parameter maxResults is invalid. Parameter "
-			    "must be between 5 and 1000.", (long long)in->max_results.v);
-		max = (size_t)in->max_results.v;
-	}
-	/* Rules have no creation sequence of their own: the token is an offset. */
-	if (in->next_token) {
-		char *end;
-
-		if (!str_has_prefix(in->next_token, "vpcd1.r"))
-			return api_fail(ctx, "InvalidNextToken", "The token '%s' is invalid.",
-			    in->next_token);
-		skip = strtoul(in->next_token + 7, &end, 16);
-		if (*end)
-			return api_fail(ctx, "InvalidNextToken", "The token '%s' is invalid.",
-			    in->next_token);
-	}
+	if (api_page_init(ctx, &pg, in->max_results, in->next_token, 5, 1000))
+		return -EINVAL;
 	if (api_filters_init(ctx, &f, rule_filters, ARRAY_SIZE(rule_filters), in->filters,
 	    in->n_filters))
 		return -EINVAL;
@@ -857,17 +842,13 @@ api_describe_security_group_rules(struct api_ctx *ctx,
 
 			if (!api_ids_has(in->security_group_rule_ids,
 			    in->n_security_group_rule_ids, rule->id) ||
-			    !api_filters_match(ctx, &f, &ref, rule->tags, rule->n_tags))
+			    !api_filters_match(ctx, &f, &ref, rule->tags, rule->n_tags) ||
+			    !api_page_take(&pg, ++pos))
 				continue;
-			if (seen++ < skip)
-				continue;
-			if (max && out->n_security_group_rules == max) {
-				out->next_token = arena_printf(ctx->arena, "vpcd1.r%zx", skip + max);
-				return 0;
-			}
 			api_sg_rule_out(ctx, SG(r), rule,
 			    &out->security_group_rules[out->n_security_group_rules++]);
 		}
 	}
+	out->next_token = api_page_token(ctx, &pg);
 	return 0;
 }

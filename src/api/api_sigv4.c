@@ -430,30 +430,6 @@ out:
 	return ret;
 }
 
-/* Time conversions in UTC, without the C library's time zone state. */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-days_in_month(int y, int m)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
-		return 29;
-	return days[m - 1];
-}
-
 static bool
 parse_digits(const char *p, int n, int *out)
 {
@@ -468,14 +444,15 @@ parse_digits(const char *p, int n, int *out)
 	return true;
 }
 
+/* Time conversion in UTC, without the C library's time zone state. */
 static bool
 make_time(int y, int mo, int d, int h, int mi, int s, int64_t *ms)
 {
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
-	    d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
+	int64_t secs;
+
+	if (y < 1970 || s > 59 || time_from_civil(y, mo, d, h, mi, s, &secs))
 		return false;
-	*ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 + s;
-	*ms *= 1000;
+	*ms = secs * 1000;
 	return true;
 }
 

@@ -219,7 +219,7 @@ api_describe_subnets(struct api_ctx *ctx, const struct ec2_describe_subnets_requ
 	for (size_t i = 0; i < n; i++) {
 		struct core_res *r = set[i];
 
-		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
+		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r->seq))
 			continue;
 		subnet_out(ctx, SUBNET(r), &out->subnets[out->n_subnets++]);
 	}

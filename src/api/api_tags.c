@@ -155,24 +155,17 @@ static const struct api_filter_def tag_filters[] = {
 	{ "value", f_value },
 };
 
-static bool
-tag_take(struct api_ctx *ctx, const struct api_filters *f, const char *id, const char *type,
-    const struct core_tag *tag, const struct core_tag *all, size_t n_all,
-    struct ec2_describe_tags_result *out, size_t *seen, size_t skip, size_t max)
+/* Adds one tag to the answer if the filters and the page take it. */
+static void
+tag_take(struct api_ctx *ctx, const struct api_filters *f, struct api_page *pg,
+    uint64_t *pos, const char *id, const char *type, const struct core_tag *tag,
+    const struct core_tag *all, size_t n_all, struct ec2_describe_tags_result *out)
 {
 	struct ec2_tag_description d = { tag->key, id, type, tag->value };
 
 	/* tag:<key> filters look at the resource's other tags. */
-	if (!api_filters_match(ctx, f, &d, all, n_all))
-		return true;
-	if ((*seen)++ < skip)
-		return true;
-	if (max && out->n_tags == max) {
-		out->next_token = arena_printf(ctx->arena, "vpcd1.t%zx", skip + max);
-		return false;
-	}
-	out->tags[out->n_tags++] = d;
-	return true;
+	if (api_filters_match(ctx, f, &d, all, n_all) && api_page_take(pg, ++*pos))
+		out->tags[out->n_tags++] = d;
 }
 
 int
@@ -180,26 +173,12 @@ api_describe_tags(struct api_ctx *ctx, const struct ec2_describe_tags_request *i
     struct ec2_describe_tags_result *out)
 {
 	struct api_filters f;
-	size_t total = 0, skip = 0, max = 0, seen = 0;
+	struct api_page pg;
+	size_t total = 0;
+	uint64_t pos = 0;
 
-	if (in->max_results.set) {
-		if (in->max_results.v < 5 || in->max_results.v > 1000)
-			return api_fail(ctx, "InvalidParameterValue",
-			    "Value ( %lld ) for parameter maxResults is invalid. Parameter "
-			    "must be between 5 and 1000.", (long long)in->max_results.v);
-		max = (size_t)in->max_results.v;
-	}
-	if (in->next_token) {
-		char *end;
-
-		if (!str_has_prefix(in->next_token, "vpcd1.t"))
-			return api_fail(ctx, "InvalidNextToken", "The token '%s' is invalid.",
-			    in->next_token);
-		skip = strtoul(in->next_token + 7, &end, 16);
-		if (*end)
-			return api_fail(ctx, "InvalidNextToken", "The token '%s' is invalid.",
-			    in->next_token);
-	}
+	if (api_page_init(ctx, &pg, in->max_results, in->next_token, 5, 1000))
+		return -EINVAL;
 	if (api_filters_init(ctx, &f, tag_filters, ARRAY_SIZE(tag_filters), in->filters,
 	    in->n_filters) || api_dry_run_check(ctx, in->dry_run))
 		return -EINVAL;
@@ -216,19 +195,18 @@ api_describe_tags(struct api_ctx *ctx, const struct ec2_describe_tags_request *i
 			if (strcmp(r->owner, ctx->owner) != 0)
 				continue;
 			for (size_t i = 0; i < r->n_tags; i++)
-				if (!tag_take(ctx, &f, r->id, core_type_name(r->type), &r->tags[i],
-				    r->tags, r->n_tags, out, &seen, skip, max))
-					return 0;
+				tag_take(ctx, &f, &pg, &pos, r->id, core_type_name(r->type),
+				    &r->tags[i], r->tags, r->n_tags, out);
 			if (type != CORE_SG)
 				continue;
 			for (size_t j = 0; j < ((struct core_sg *)r)->n_rules; j++) {
 				const struct core_sg_rule *u = &((struct core_sg *)r)->rules[j];
 
 				for (size_t i = 0; i < u->n_tags; i++)
-					if (!tag_take(ctx, &f, u->id, "security-group-rule",
-					    &u->tags[i], u->tags, u->n_tags, out, &seen, skip, max))
-						return 0;
+					tag_take(ctx, &f, &pg, &pos, u->id, "security-group-rule",
+					    &u->tags[i], u->tags, u->n_tags, out);
 			}
 		}
+	out->next_token = api_page_token(ctx, &pg);
 	return 0;
 }

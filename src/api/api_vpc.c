@@ -34,6 +34,12 @@ api_vpc_out(struct api_ctx *ctx, const struct core_vpc *vpc, struct ec2_vpc *out
 	out->tags = api_tags_out(ctx, vpc->res.tags, vpc->res.n_tags, &out->n_tags);
 }
 
+/* CreateVpc and AssociateVpcCidrBlock share these members. */
+#define IPV6_OR_IPAM(in) (((in)->amazon_provided_ipv6_cidr_block.set &&         \
+	(in)->amazon_provided_ipv6_cidr_block.v) || (in)->ipv6_pool ||               \
+	(in)->ipv6_cidr_block || (in)->ipv4_ipam_pool_id || (in)->ipv6_ipam_pool_id || \
+	(in)->ipv4_netmask_length.set || (in)->ipv6_netmask_length.set)
+
 /* Options vpcd does not implement are refused, never silently ignored. */
 static int
 no_ipv6(struct api_ctx *ctx, bool requested)
@@ -53,10 +59,7 @@ api_create_vpc(struct api_ctx *ctx, const struct ec2_create_vpc_request *in,
 	struct core_vpc *vpc;
 	bool dedicated = false;
 
-	if (no_ipv6(ctx, (in->amazon_provided_ipv6_cidr_block.set &&
-	    in->amazon_provided_ipv6_cidr_block.v) || in->ipv6_pool || in->ipv6_cidr_block ||
-	    in->ipv4_ipam_pool_id || in->ipv6_ipam_pool_id || in->ipv4_netmask_length.set ||
-	    in->ipv6_netmask_length.set))
+	if (no_ipv6(ctx, IPV6_OR_IPAM(in)))
 		return -EINVAL;
 	if (api_parse_cidr(ctx, in->cidr_block, "CidrBlock", &cidr))
 		return -EINVAL;
@@ -173,7 +176,7 @@ api_describe_vpcs(struct api_ctx *ctx, const struct ec2_describe_vpcs_request *i
 	for (size_t i = 0; i < n; i++) {
 		struct core_res *r = set[i];
 
-		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r))
+		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r->seq))
 			continue;
 		api_vpc_out(ctx, VPC(r), &out->vpcs[out->n_vpcs++]);
 	}
@@ -270,10 +273,7 @@ api_associate_vpc_cidr_block(struct api_ctx *ctx,
 
 	if (api_require(ctx, in->vpc_id, "VpcId"))
 		return -EINVAL;
-	if (no_ipv6(ctx, (in->amazon_provided_ipv6_cidr_block.set &&
-	    in->amazon_provided_ipv6_cidr_block.v) || in->ipv6_pool || in->ipv6_cidr_block ||
-	    in->ipv4_ipam_pool_id || in->ipv6_ipam_pool_id || in->ipv4_netmask_length.set ||
-	    in->ipv6_netmask_length.set))
+	if (no_ipv6(ctx, IPV6_OR_IPAM(in)))
 		return -EINVAL;
 	if ((vpc = api_lookup(ctx, CORE_VPC, in->vpc_id)) == NULL)
 		return -ENOENT;

@@ -105,6 +105,9 @@ int64_t time_now_ms(void);        /* wall clock, milliseconds since epoch */
 int64_t time_mono_ns(void);       /* monotonic clock */
 /* Fills 'p' with 'n' bytes from the kernel's CSPRNG; aborts on failure. */
 void random_bytes(void *p, size_t n);
+/* Seconds since the epoch of a UTC civil time (a leap second 60 is
+ * accepted); -EINVAL if a field is out of range. */
+int time_from_civil(int y, int mo, int d, int h, int mi, int s, int64_t *secs);
 /* Formats 'ms' as RFC 3339 UTC with milliseconds into 'out' (25 bytes). */
 void time_format_iso(int64_t ms, char out[32]);
 bool str_has_prefix(const char *s, const char *prefix);

@@ -93,6 +93,33 @@ glob_match(const char *p, const char *s)
 	return *p == '\0';
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int
+time_from_civil(int y, int mo, int d, int h, int mi, int s, int64_t *secs)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	if (mo < 1 || mo > 12 || d < 1 || d > (mo == 2 && leap ? 29 : days[mo - 1]) ||
+	    h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60)
+		return -EINVAL;
+	*secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+	return 0;
+}
+
 size_t
 str_copy(char *dst, const char *src, size_t size)
 {
