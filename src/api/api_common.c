@@ -110,24 +110,6 @@ api_cidr_str(struct api_ctx *ctx, const struct core_cidr *c)
 	return s;
 }
 
-const char *
-api_ip_str(struct api_ctx *ctx, uint32_t ip)
-{
-	char *s = arena_alloc(ctx->arena, 16);
-
-	core_ip_format(ip, s);
-	return s;
-}
-
-const char *
-api_time_str(struct api_ctx *ctx, int64_t ms)
-{
-	char *s = arena_alloc(ctx->arena, 32);
-
-	time_format_iso(ms, s);
-	return s;
-}
-
 struct ec2_tag *
 api_tags_out(struct api_ctx *ctx, const struct core_tag *tags, size_t n, size_t *n_out)
 {

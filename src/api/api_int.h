@@ -53,8 +53,6 @@ int api_require(struct api_ctx *ctx, const char *value, const char *param);
 
 /* Formatting into the arena. */
 const char *api_cidr_str(struct api_ctx *ctx, const struct core_cidr *c);
-const char *api_ip_str(struct api_ctx *ctx, uint32_t ip);
-const char *api_time_str(struct api_ctx *ctx, int64_t ms);
 struct ec2_tag *api_tags_out(struct api_ctx *ctx, const struct core_tag *tags,
     size_t n, size_t *n_out);
 /* Output list allocation: always non-NULL so that empty lists are sent. */
@@ -131,10 +129,5 @@ int api_tagspec_check(struct api_ctx *ctx, const struct ec2_tag_specification *s
     size_t n, const char *resource_type);
 void api_tagspec_apply(struct api_ctx *ctx, const struct ec2_tag_specification *specs,
     size_t n, const char *resource_type, struct core_res *res);
-
-/* Output builders shared by several families. */
-void api_vpc_out(struct api_ctx *ctx, const struct core_vpc *vpc, struct ec2_vpc *out);
-void api_sg_rule_out(struct api_ctx *ctx, const struct core_sg *sg,
-    const struct core_sg_rule *r, struct ec2_security_group_rule *out);
 
 #endif

@@ -161,7 +161,7 @@ legacy_perm(struct api_ctx *ctx, const char *cidr, const char *proto, struct ec2
 	return 0;
 }
 
-void
+static void
 api_sg_rule_out(struct api_ctx *ctx, const struct core_sg *sg, const struct core_sg_rule *r,
     struct ec2_security_group_rule *out)
 {

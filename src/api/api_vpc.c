@@ -16,7 +16,7 @@ cidr_assoc_out(struct api_ctx *ctx, const struct core_vpc_cidr *c, const char *s
 	return a;
 }
 
-void
+static void
 api_vpc_out(struct api_ctx *ctx, const struct core_vpc *vpc, struct ec2_vpc *out)
 {
 	out->vpc_id = vpc->res.id;

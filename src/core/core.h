@@ -320,8 +320,6 @@ struct core_res *core_get(const struct core_model *m, const char *id);
  * resources do not exist for the caller). */
 void *core_find(const struct core_model *m, enum core_type type,
     const char *owner, const char *id);
-/* The VPC a subnet, route table, group or ACL lives in; NULL for others. */
-const char *core_res_vpc_id(const struct core_res *r);
 /* How many resources of 'type' the account owns (constant time). */
 size_t core_count_owned(const struct core_model *m, enum core_type type,
     const char *owner);
@@ -332,9 +330,6 @@ void core_sg_index(struct core_model *m, struct core_sg *sg);
 	for (struct core_res *var = (m)->head[type]; var; var = var->next)
 /* A new random id "prefix-<17 hex digits>". */
 void core_new_id(const char *prefix, char out[CORE_ID_MAX]);
-/* The first resource with seq > 'after', for pagination. */
-struct core_res *core_first_after(const struct core_model *m, enum core_type t,
-    uint64_t after);
 
 /* Every mutating function calls this after validating and before its
  * first change: nonzero (DryRunOperation in 'err') stops a dry run. */

@@ -180,7 +180,7 @@ vpc_field(struct core_res *r)
 	}
 }
 
-const char *
+static const char *
 core_res_vpc_id(const struct core_res *r)
 {
 	return vpc_field((struct core_res *)r);
@@ -383,17 +383,6 @@ core_find(const struct core_model *m, enum core_type type, const char *owner,
 	return r;
 }
 
-struct core_res *
-core_first_after(const struct core_model *m, enum core_type t, uint64_t after)
-{
-	struct core_res *r;
-
-	/* Most pages continue near the tail of a scan; the list is short
-	 * enough per type that a linear walk is cheaper than an index. */
-	for (r = m->head[t]; r && r->seq <= after; r = r->next)
-		;
-	return r;
-}
 
 void
 core_res_free(struct core_res *r)
