@@ -1,11 +1,12 @@
 # vpcd: the two commands of the quick start, and the pieces they are made of.
 #   make run    install missing Debian packages, build, start vpcd in the foreground
 #   make test   the same install and build, then the whole test suite
+#   make test-sanitize   the suite against an ASan/UBSan build
 BUILD ?= build
 VPCD_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: all deps build run test unit gen bench clean
+.PHONY: all deps build run test test-sanitize gen bench clean
 
 all: build
 
@@ -25,6 +26,13 @@ test: build
 	scripts/deps.sh --test
 	/usr/bin/python3 -m pytest $(PYTEST_ARGS)
 
+# The same suite against an ASan/UBSan build; any sanitizer report fails it.
+test-sanitize: deps
+	scripts/deps.sh --test
+	[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C build-asan
+	VPCD_BUILD=build-asan /usr/bin/python3 -m pytest $(PYTEST_ARGS)
+
 gen:
 	/usr/bin/python3 spec/gen_ec2.py --out src/api
 
@@ -32,4 +40,4 @@ bench: build
 	bench/run.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan

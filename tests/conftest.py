@@ -73,6 +73,17 @@ class Daemon:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        self.check_log()
+
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+    def check_log(self):
+        """Fails the test if the daemon's log holds a sanitizer report (the
+        sanitize tier runs an ASan/UBSan build)."""
+        log = self.log()
+        for mark in self.SANITIZER_MARKS:
+            if mark in log:
+                raise AssertionError("vpcd reported a memory error:\n" + log[log.index(mark) - 200:][:4000])
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
@@ -146,8 +157,14 @@ def make_daemon(tmp_path):
         return d
 
     yield make
+    errors = []
     for d in started:
-        d.stop()
+        try:
+            d.stop()
+        except AssertionError as e:
+            errors.append(e)
+    if errors:
+        raise errors[0]
 
 
 @pytest.fixture

@@ -44,6 +44,7 @@ call(json_t *req)
 	json_t *answer;
 	int fd;
 
+	json_decref(req);
 	daemon_ctl_path(data_dir, path, sizeof(path));
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "vpcctl: %s: path too long\n", path);
@@ -82,6 +83,7 @@ call(json_t *req)
 	if (as_json) {
 		json_dumpf(answer, stdout, JSON_INDENT(2));
 		printf("\n");
+		json_decref(answer);
 		exit(0);
 	}
 	return answer;
@@ -99,6 +101,7 @@ cmd_account(int argc, char **argv)
 		    json_string_value(json_object_get(a, "account_id")), argv[1],
 		    json_string_value(json_object_get(a, "access_key_id")),
 		    json_string_value(json_object_get(a, "secret_access_key")));
+		json_decref(a);
 		return 0;
 	}
 	if (argc == 1 && strcmp(argv[0], "list") == 0) {
@@ -113,6 +116,7 @@ cmd_account(int argc, char **argv)
 			    json_string_value(json_object_get(e, "access_key_id")),
 			    json_string_value(json_object_get(e, "name")),
 			    json_is_true(json_object_get(e, "admin")) ? " (administrator)" : "");
+		json_decref(a);
 		return 0;
 	}
 	usage(stderr);

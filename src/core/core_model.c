@@ -143,7 +143,9 @@ core_model_fini(struct core_model *m)
 			core_res_free(r);
 		}
 	}
-	core_changes_clear(m);
+	/* The dirty list points into what was just freed: forget it. */
+	m->dirty = NULL;
+	m->n_removed = 0;
 	free(m->removed);
 	map_fini(&m->ids);
 	map_fini(&m->keys);

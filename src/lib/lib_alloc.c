@@ -76,5 +76,6 @@ xasprintf(const char *fmt, ...)
 void
 explicit_zero(void *p, size_t n)
 {
-	explicit_bzero(p, n);
+	if (p && n)
+		explicit_bzero(p, n);
 }
