@@ -47,7 +47,13 @@
 	X(SG, "sg", "security-group", "InvalidGroup.NotFound",                  \
 	    "The security group '%s' does not exist")                            \
 	X(ACL, "acl", "network-acl", "InvalidNetworkAclID.NotFound",            \
-	    "The networkAcl ID '%s' does not exist")
+	    "The networkAcl ID '%s' does not exist")                             \
+	X(ENI, "eni", "network-interface", "InvalidNetworkInterfaceID.NotFound", \
+	    "The networkInterface ID '%s' does not exist")                       \
+	X(INSTANCE, "i", "instance", "InvalidInstanceID.NotFound",              \
+	    "The instance ID '%s' does not exist")                               \
+	X(EIP, "eipalloc", "elastic-ip", "InvalidAllocationID.NotFound",        \
+	    "The allocation ID '%s' does not exist")
 
 /* A rule violation for the API caller: an EC2 error code and a message. */
 struct core_error {
@@ -253,6 +259,73 @@ struct core_acl {
 	size_t n_assocs;
 };
 
+#define CORE_ENI_GROUPS_MAX 16   /* the quota (5 by default) is configurable */
+#define CORE_ENI_IPS_MAX 50
+
+/* A network interface.  Its subnet fixes its VPC and zone for life. */
+struct core_eni {
+	struct core_res res;
+	char vpc_id[CORE_ID_MAX];
+	char subnet_id[CORE_ID_MAX];
+	char mac[18];                 /* "02:xx:xx:xx:xx:xx", locally administered */
+	uint32_t ips[CORE_ENI_IPS_MAX];  /* [0] is the primary private address */
+	size_t n_ips;
+	char groups[CORE_ENI_GROUPS_MAX][CORE_ID_MAX];
+	size_t n_groups;
+	bool source_dest_check;
+	char *description;            /* never NULL once created */
+	bool is_requester_managed;    /* NAT gateway interfaces and the like */
+	char interface_type[24];      /* "interface", "nat_gateway" */
+	/* Attachment, when instance_id is set. */
+	char instance_id[CORE_ID_MAX];
+	char attachment_id[CORE_ID_MAX];  /* eni-attach- */
+	int device_index;
+	bool delete_on_termination;
+	int64_t attach_ms;
+	/* Auto-assigned public address (MapPublicIpOnLaunch), 0 if none; an
+	 * Elastic IP association is recorded on the EIP and takes precedence. */
+	uint32_t public_ip;
+};
+
+enum core_instance_state {
+	CORE_INSTANCE_PENDING,
+	CORE_INSTANCE_RUNNING,
+	CORE_INSTANCE_STOPPING,
+	CORE_INSTANCE_STOPPED,
+	CORE_INSTANCE_SHUTTING_DOWN,
+	CORE_INSTANCE_TERMINATED,
+};
+
+struct core_instance {
+	struct core_res res;
+	char reservation_id[CORE_ID_MAX];  /* r- */
+	char vpc_id[CORE_ID_MAX];
+	char subnet_id[CORE_ID_MAX];
+	char image_id[64];
+	char instance_type[32];
+	char key_name[64];
+	char primary_eni[CORE_ID_MAX];
+	enum core_instance_state state;
+	int64_t launch_ms;
+	int64_t state_ms;             /* when the state last changed */
+	char *state_reason;           /* NULL or an EC2 state reason code */
+	char *user_data;              /* base64 as given, or NULL */
+	char client_token[65];
+	int launch_index;             /* AmiLaunchIndex within its reservation */
+	unsigned boot;                /* incremented at every start: the data
+	                               * plane runs user data once per boot */
+	bool is_disable_api_termination;
+};
+
+/* An Elastic IP address. */
+struct core_eip {
+	struct core_res res;          /* res.id is the allocation id */
+	uint32_t public_ip;
+	char assoc_id[CORE_ID_MAX];   /* eipassoc-, empty when not associated */
+	char eni_id[CORE_ID_MAX];
+	uint32_t private_ip;
+};
+
 /* Limits and placement; vpcd's configuration fills it. */
 struct core_config {
 	char region[32];
@@ -270,6 +343,11 @@ struct core_config {
 	unsigned rules_per_sg;            /* 60 each way */
 	unsigned acls_per_vpc;            /* 200 */
 	unsigned entries_per_acl;         /* 20 each way */
+	unsigned sgs_per_eni;             /* 5 */
+	unsigned eips_per_region;         /* 5 */
+	unsigned instances_per_region;    /* 20 (vCPU-based on AWS) */
+	/* Where public addresses (Elastic and auto-assigned) come from. */
+	struct core_cidr public_pool;     /* 198.51.100.0/24 */
 };
 void core_config_defaults(struct core_config *cfg);
 /* Derives the zone ids after the region and zones are set. */

@@ -90,6 +90,10 @@ core_config_defaults(struct core_config *cfg)
 	cfg->rules_per_sg = 60;
 	cfg->acls_per_vpc = 200;
 	cfg->entries_per_acl = 20;
+	cfg->sgs_per_eni = 5;
+	cfg->eips_per_region = 5;
+	cfg->instances_per_region = 20;
+	cfg->public_pool = (struct core_cidr){ 0xc6336400, 24 };  /* 198.51.100.0/24 */
 	core_config_finish(cfg);
 }
 
@@ -178,6 +182,8 @@ vpc_field(struct core_res *r)
 	case CORE_RTB: return ((struct core_rtb *)r)->vpc_id;
 	case CORE_SG: return ((struct core_sg *)r)->vpc_id;
 	case CORE_ACL: return ((struct core_acl *)r)->vpc_id;
+	case CORE_ENI: return ((struct core_eni *)r)->vpc_id;
+	case CORE_INSTANCE: return ((struct core_instance *)r)->vpc_id;
 	default: return NULL;
 	}
 }

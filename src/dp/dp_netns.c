@@ -1,0 +1,3 @@
+/* Placeholder: replaced by its owner. */
+#include "dp.h"
+extern int dp_placeholder_dp_netns;
