@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, ROOT
+from vpcdtest import BUILD, ROOT
 
 UNIT_DIR = os.path.join(BUILD, "tests", "unit")
 BINARIES = sorted(f for f in os.listdir(UNIT_DIR) if f.startswith("test_")
@@ -14,8 +14,10 @@ BINARIES = sorted(f for f in os.listdir(UNIT_DIR) if f.startswith("test_")
 
 @pytest.mark.parametrize("binary", BINARIES)
 def test_c_unit(binary):
-    env = dict(os.environ, VPCD_SHARED=os.path.join(os.path.dirname(ROOT), "shared"))
+    env = dict(os.environ, VPCD_SHARED=os.path.join(os.path.dirname(ROOT), "shared"),
+               VPCD_SOURCE_ROOT=ROOT)
     r = subprocess.run([os.path.join(UNIT_DIR, binary)], capture_output=True, text=True,
+                       errors="replace",
                        env=env, timeout=300, stdin=subprocess.DEVNULL)
     failed = [l for l in r.stdout.splitlines() if l.startswith("not ok")]
     assert r.returncode == 0 and not failed, "\n".join(failed[:50]) + r.stderr[-2000:]

@@ -29,6 +29,13 @@ struct api_options {
 	size_t max_header;         /* bytes of request line and headers */
 	unsigned idle_timeout_s;   /* a stalled client is dropped after this */
 	unsigned max_connections;
+	/* The daemon's data directory, or NULL: GetConsoleOutput reads
+	 * <data_dir>/console/<instance-id>.log, which the data plane writes. */
+	const char *data_dir;
+	/* Called on the writer thread after every successful commit (the
+	 * data plane's reconciler is woken this way); may be NULL. */
+	void (*on_commit)(void *arg);
+	void *on_commit_arg;
 };
 void api_options_defaults(struct api_options *opt);
 

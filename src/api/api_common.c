@@ -356,17 +356,20 @@ api_describe_set(struct api_ctx *ctx, enum core_type type, const char *const *id
 }
 
 int
-api_tagspec_check(struct api_ctx *ctx, const struct ec2_tag_specification *specs, size_t n,
-    const char *resource_type)
+api_tagspec_check_types(struct api_ctx *ctx, const struct ec2_tag_specification *specs,
+    size_t n, const char *const *types, size_t n_types)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct core_error cerr;
 		struct core_tag *tags;
+		bool known = false;
 
 		if (specs[i].resource_type == NULL)
 			return api_fail(ctx, "InvalidParameterValue",
 			    "A resource type is required in TagSpecification.%zu", i + 1);
-		if (strcmp(specs[i].resource_type, resource_type) != 0)
+		for (size_t t = 0; t < n_types; t++)
+			known |= strcmp(specs[i].resource_type, types[t]) == 0;
+		if (!known)
 			return api_fail(ctx, "InvalidParameterValue",
 			    "'%s' is not a valid taggable resource type for this operation.",
 			    specs[i].resource_type);
@@ -381,14 +384,88 @@ api_tagspec_check(struct api_ctx *ctx, const struct ec2_tag_specification *specs
 	return 0;
 }
 
+int
+api_tagspec_check(struct api_ctx *ctx, const struct ec2_tag_specification *specs, size_t n,
+    const char *resource_type)
+{
+	return api_tagspec_check_types(ctx, specs, n, &resource_type, 1);
+}
+
 void
 api_tagspec_apply(struct api_ctx *ctx, const struct ec2_tag_specification *specs, size_t n,
     const char *resource_type, struct core_res *res)
 {
-	for (size_t i = 0; i < n; i++)
-		for (size_t t = 0; t < specs[i].n_tags; t++)
+	bool changed = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (specs[i].resource_type && strcmp(specs[i].resource_type, resource_type) != 0)
+			continue;
+		for (size_t t = 0; t < specs[i].n_tags; t++) {
 			core_tags_set(&res->tags, &res->n_tags, specs[i].tags[t].key,
 			    specs[i].tags[t].value);
-	if (n)
+			changed = true;
+		}
+	}
+	if (changed)
 		core_touch(ctx->model, res);
+}
+
+int
+api_parse_ip(struct api_ctx *ctx, const char *s, const char *param, uint32_t *out)
+{
+	if (core_ip_parse(s, out))
+		return api_fail(ctx, "InvalidParameterValue",
+		    "Value (%s) for parameter %s is invalid. This is not a valid IPv4 address.",
+		    s, param);
+	return 0;
+}
+
+const char *
+api_ip_str(struct api_ctx *ctx, uint32_t ip)
+{
+	char *s = arena_alloc(ctx->arena, 16);
+
+	core_ip_format(ip, s);
+	return s;
+}
+
+/* us-east-1 has names of its own; every other Region the regional form. */
+const char *
+api_private_dns(struct api_ctx *ctx, uint32_t ip)
+{
+	const char *region = ctx->model->cfg->region;
+
+	if (strcmp(region, "us-east-1") == 0)
+		return arena_printf(ctx->arena, "ip-%u-%u-%u-%u.ec2.internal", ip >> 24,
+		    ip >> 16 & 255, ip >> 8 & 255, ip & 255);
+	return arena_printf(ctx->arena, "ip-%u-%u-%u-%u.%s.compute.internal", ip >> 24,
+	    ip >> 16 & 255, ip >> 8 & 255, ip & 255, region);
+}
+
+const char *
+api_public_dns(struct api_ctx *ctx, uint32_t ip)
+{
+	const char *region = ctx->model->cfg->region;
+
+	if (strcmp(region, "us-east-1") == 0)
+		return arena_printf(ctx->arena, "ec2-%u-%u-%u-%u.compute-1.amazonaws.com",
+		    ip >> 24, ip >> 16 & 255, ip >> 8 & 255, ip & 255);
+	return arena_printf(ctx->arena, "ec2-%u-%u-%u-%u.%s.compute.amazonaws.com", ip >> 24,
+	    ip >> 16 & 255, ip >> 8 & 255, ip & 255, region);
+}
+
+struct ec2_group_identifier *
+api_groups_out(struct api_ctx *ctx, const struct core_eni *eni, size_t *n_out)
+{
+	struct ec2_group_identifier *g;
+
+	API_LIST(ctx, g, eni->n_groups);
+	for (size_t i = 0; i < eni->n_groups; i++) {
+		const struct core_sg *sg = core_find(ctx->model, CORE_SG, NULL, eni->groups[i]);
+
+		g[i].group_id = eni->groups[i];
+		g[i].group_name = sg ? sg->name : NULL;
+	}
+	*n_out = eni->n_groups;
+	return g;
 }

@@ -127,7 +127,24 @@ int api_describe_set(struct api_ctx *ctx, enum core_type type, const char *const
 /* Tags: validates TagSpecifications for 'type'; applies them. */
 int api_tagspec_check(struct api_ctx *ctx, const struct ec2_tag_specification *specs,
     size_t n, const char *resource_type);
+/* The same for calls that tag several kinds of resources (RunInstances). */
+int api_tagspec_check_types(struct api_ctx *ctx, const struct ec2_tag_specification *specs,
+    size_t n, const char *const *types, size_t n_types);
+/* Applies the specifications whose type is 'resource_type'. */
 void api_tagspec_apply(struct api_ctx *ctx, const struct ec2_tag_specification *specs,
     size_t n, const char *resource_type, struct core_res *res);
+
+/* Addresses: parsing (InvalidParameterValue) and formatting into the arena. */
+int api_parse_ip(struct api_ctx *ctx, const char *s, const char *param, uint32_t *out);
+const char *api_ip_str(struct api_ctx *ctx, uint32_t ip);
+/* The DNS names EC2 gives an address ("ip-10-0-1-5.ec2.internal"). */
+const char *api_private_dns(struct api_ctx *ctx, uint32_t ip);
+const char *api_public_dns(struct api_ctx *ctx, uint32_t ip);
+/* An interface's groups, with their names. */
+struct ec2_group_identifier *api_groups_out(struct api_ctx *ctx,
+    const struct core_eni *eni, size_t *n_out);
+/* A network interface as DescribeNetworkInterfaces shows it (api_eni.c). */
+void api_eni_out(struct api_ctx *ctx, const struct core_eni *eni,
+    struct ec2_network_interface *out);
 
 #endif

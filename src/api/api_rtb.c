@@ -29,10 +29,19 @@ route_out(struct api_ctx *ctx, const struct core_rtb *rtb, const struct core_rou
 	case CORE_TARGET_NATGW:
 		out->nat_gateway_id = r->target;
 		break;
-	case CORE_TARGET_INSTANCE:
+	case CORE_TARGET_INSTANCE: {
+		const struct core_instance *inst = core_find(ctx->model, CORE_INSTANCE,
+		    rtb->res.owner, r->target);
+		const struct core_eni *eni = inst ? core_find(ctx->model, CORE_ENI,
+		    rtb->res.owner, inst->primary_eni) : NULL;
+
 		out->instance_id = r->target;
 		out->instance_owner_id = rtb->res.owner;
+		/* AWS also names the instance's interface while it has one. */
+		if (eni && strcmp(eni->instance_id, inst->res.id) == 0)
+			out->network_interface_id = eni->res.id;
 		break;
+	}
 	case CORE_TARGET_ENI:
 		out->network_interface_id = r->target;
 		break;

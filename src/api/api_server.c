@@ -346,9 +346,11 @@ static void
 reload_model(struct api_server *srv)
 {
 	const struct core_config *cfg = srv->model->cfg;
+	bool is_dataplane_none = srv->model->is_dataplane_none;
 
 	core_model_fini(srv->model);
 	core_model_init(srv->model, cfg);
+	srv->model->is_dataplane_none = is_dataplane_none;
 	if (store_load(srv->store, srv->model))
 		fatalx("store: cannot reload the model after a failed commit");
 }
@@ -391,6 +393,8 @@ writer_main(void *arg)
 			reload_model(srv);
 			pthread_rwlock_unlock(&srv->lock);
 		}
+		if (!failed && srv->opt.on_commit)
+			srv->opt.on_commit(srv->opt.on_commit_arg);
 		while ((job = batch) != NULL) {
 			batch = job->next;
 			job->failed = failed;

@@ -8,6 +8,24 @@
 #include "api/ec2_gen.h"
 
 static int
+h_allocate_address(struct api_ctx *c, const void *in, void *out)
+{
+	return api_allocate_address(c, in, out);
+}
+
+static int
+h_assign_private_ip_addresses(struct api_ctx *c, const void *in, void *out)
+{
+	return api_assign_private_ip_addresses(c, in, out);
+}
+
+static int
+h_associate_address(struct api_ctx *c, const void *in, void *out)
+{
+	return api_associate_address(c, in, out);
+}
+
+static int
 h_associate_route_table(struct api_ctx *c, const void *in, void *out)
 {
 	return api_associate_route_table(c, in, out);
@@ -24,6 +42,12 @@ h_attach_internet_gateway(struct api_ctx *c, const void *in, void *out)
 {
 	(void)out;
 	return api_attach_internet_gateway(c, in);
+}
+
+static int
+h_attach_network_interface(struct api_ctx *c, const void *in, void *out)
+{
+	return api_attach_network_interface(c, in, out);
 }
 
 static int
@@ -61,6 +85,12 @@ h_create_network_acl_entry(struct api_ctx *c, const void *in, void *out)
 {
 	(void)out;
 	return api_create_network_acl_entry(c, in);
+}
+
+static int
+h_create_network_interface(struct api_ctx *c, const void *in, void *out)
+{
+	return api_create_network_interface(c, in, out);
 }
 
 static int
@@ -122,6 +152,13 @@ h_delete_network_acl_entry(struct api_ctx *c, const void *in, void *out)
 }
 
 static int
+h_delete_network_interface(struct api_ctx *c, const void *in, void *out)
+{
+	(void)out;
+	return api_delete_network_interface(c, in);
+}
+
+static int
 h_delete_route(struct api_ctx *c, const void *in, void *out)
 {
 	(void)out;
@@ -170,9 +207,39 @@ h_describe_account_attributes(struct api_ctx *c, const void *in, void *out)
 }
 
 static int
+h_describe_addresses(struct api_ctx *c, const void *in, void *out)
+{
+	return api_describe_addresses(c, in, out);
+}
+
+static int
 h_describe_availability_zones(struct api_ctx *c, const void *in, void *out)
 {
 	return api_describe_availability_zones(c, in, out);
+}
+
+static int
+h_describe_images(struct api_ctx *c, const void *in, void *out)
+{
+	return api_describe_images(c, in, out);
+}
+
+static int
+h_describe_instance_attribute(struct api_ctx *c, const void *in, void *out)
+{
+	return api_describe_instance_attribute(c, in, out);
+}
+
+static int
+h_describe_instance_status(struct api_ctx *c, const void *in, void *out)
+{
+	return api_describe_instance_status(c, in, out);
+}
+
+static int
+h_describe_instances(struct api_ctx *c, const void *in, void *out)
+{
+	return api_describe_instances(c, in, out);
 }
 
 static int
@@ -185,6 +252,12 @@ static int
 h_describe_network_acls(struct api_ctx *c, const void *in, void *out)
 {
 	return api_describe_network_acls(c, in, out);
+}
+
+static int
+h_describe_network_interface_attribute(struct api_ctx *c, const void *in, void *out)
+{
+	return api_describe_network_interface_attribute(c, in, out);
 }
 
 static int
@@ -249,6 +322,20 @@ h_detach_internet_gateway(struct api_ctx *c, const void *in, void *out)
 }
 
 static int
+h_detach_network_interface(struct api_ctx *c, const void *in, void *out)
+{
+	(void)out;
+	return api_detach_network_interface(c, in);
+}
+
+static int
+h_disassociate_address(struct api_ctx *c, const void *in, void *out)
+{
+	(void)out;
+	return api_disassociate_address(c, in);
+}
+
+static int
 h_disassociate_route_table(struct api_ctx *c, const void *in, void *out)
 {
 	(void)out;
@@ -259,6 +346,26 @@ static int
 h_disassociate_vpc_cidr_block(struct api_ctx *c, const void *in, void *out)
 {
 	return api_disassociate_vpc_cidr_block(c, in, out);
+}
+
+static int
+h_get_console_output(struct api_ctx *c, const void *in, void *out)
+{
+	return api_get_console_output(c, in, out);
+}
+
+static int
+h_modify_instance_attribute(struct api_ctx *c, const void *in, void *out)
+{
+	(void)out;
+	return api_modify_instance_attribute(c, in);
+}
+
+static int
+h_modify_network_interface_attribute(struct api_ctx *c, const void *in, void *out)
+{
+	(void)out;
+	return api_modify_network_interface_attribute(c, in);
 }
 
 static int
@@ -279,6 +386,20 @@ h_modify_vpc_attribute(struct api_ctx *c, const void *in, void *out)
 {
 	(void)out;
 	return api_modify_vpc_attribute(c, in);
+}
+
+static int
+h_reboot_instances(struct api_ctx *c, const void *in, void *out)
+{
+	(void)out;
+	return api_reboot_instances(c, in);
+}
+
+static int
+h_release_address(struct api_ctx *c, const void *in, void *out)
+{
+	(void)out;
+	return api_release_address(c, in);
 }
 
 static int
@@ -320,6 +441,37 @@ h_revoke_security_group_ingress(struct api_ctx *c, const void *in, void *out)
 }
 
 static int
+h_run_instances(struct api_ctx *c, const void *in, void *out)
+{
+	return api_run_instances(c, in, out);
+}
+
+static int
+h_start_instances(struct api_ctx *c, const void *in, void *out)
+{
+	return api_start_instances(c, in, out);
+}
+
+static int
+h_stop_instances(struct api_ctx *c, const void *in, void *out)
+{
+	return api_stop_instances(c, in, out);
+}
+
+static int
+h_terminate_instances(struct api_ctx *c, const void *in, void *out)
+{
+	return api_terminate_instances(c, in, out);
+}
+
+static int
+h_unassign_private_ip_addresses(struct api_ctx *c, const void *in, void *out)
+{
+	(void)out;
+	return api_unassign_private_ip_addresses(c, in);
+}
+
+static int
 h_update_security_group_rule_descriptions_egress(struct api_ctx *c, const void *in, void *out)
 {
 	return api_update_security_group_rule_descriptions_egress(c, in, out);
@@ -332,15 +484,20 @@ h_update_security_group_rule_descriptions_ingress(struct api_ctx *c, const void 
 }
 
 const struct api_handler api_handlers[] = {
+	{ h_allocate_address },
+	{ h_assign_private_ip_addresses },
+	{ h_associate_address },
 	{ h_associate_route_table },
 	{ h_associate_vpc_cidr_block },
 	{ h_attach_internet_gateway },
+	{ h_attach_network_interface },
 	{ h_authorize_security_group_egress },
 	{ h_authorize_security_group_ingress },
 	{ h_create_default_vpc },
 	{ h_create_internet_gateway },
 	{ h_create_network_acl },
 	{ h_create_network_acl_entry },
+	{ h_create_network_interface },
 	{ h_create_route },
 	{ h_create_route_table },
 	{ h_create_security_group },
@@ -350,6 +507,7 @@ const struct api_handler api_handlers[] = {
 	{ h_delete_internet_gateway },
 	{ h_delete_network_acl },
 	{ h_delete_network_acl_entry },
+	{ h_delete_network_interface },
 	{ h_delete_route },
 	{ h_delete_route_table },
 	{ h_delete_security_group },
@@ -357,9 +515,15 @@ const struct api_handler api_handlers[] = {
 	{ h_delete_tags },
 	{ h_delete_vpc },
 	{ h_describe_account_attributes },
+	{ h_describe_addresses },
 	{ h_describe_availability_zones },
+	{ h_describe_images },
+	{ h_describe_instance_attribute },
+	{ h_describe_instance_status },
+	{ h_describe_instances },
 	{ h_describe_internet_gateways },
 	{ h_describe_network_acls },
+	{ h_describe_network_interface_attribute },
 	{ h_describe_network_interfaces },
 	{ h_describe_regions },
 	{ h_describe_route_tables },
@@ -370,17 +534,29 @@ const struct api_handler api_handlers[] = {
 	{ h_describe_vpc_attribute },
 	{ h_describe_vpcs },
 	{ h_detach_internet_gateway },
+	{ h_detach_network_interface },
+	{ h_disassociate_address },
 	{ h_disassociate_route_table },
 	{ h_disassociate_vpc_cidr_block },
+	{ h_get_console_output },
+	{ h_modify_instance_attribute },
+	{ h_modify_network_interface_attribute },
 	{ h_modify_security_group_rules },
 	{ h_modify_subnet_attribute },
 	{ h_modify_vpc_attribute },
+	{ h_reboot_instances },
+	{ h_release_address },
 	{ h_replace_network_acl_association },
 	{ h_replace_network_acl_entry },
 	{ h_replace_route },
 	{ h_replace_route_table_association },
 	{ h_revoke_security_group_egress },
 	{ h_revoke_security_group_ingress },
+	{ h_run_instances },
+	{ h_start_instances },
+	{ h_stop_instances },
+	{ h_terminate_instances },
+	{ h_unassign_private_ip_addresses },
 	{ h_update_security_group_rule_descriptions_egress },
 	{ h_update_security_group_rule_descriptions_ingress },
 };

@@ -15,24 +15,43 @@
 struct api_ctx;
 
 /* The number of entries of ec2_ops[] and api_handlers[]. */
-#define EC2_N_OPS 51
+#define EC2_N_OPS 75
 
 struct ec2_account_attribute;
 struct ec2_account_attribute_value;
+struct ec2_address;
+struct ec2_allocate_address_request;
+struct ec2_allocate_address_result;
+struct ec2_assign_private_ip_addresses_request;
+struct ec2_assign_private_ip_addresses_result;
+struct ec2_assigned_private_ip_address;
+struct ec2_associate_address_request;
+struct ec2_associate_address_result;
 struct ec2_associate_route_table_request;
 struct ec2_associate_route_table_result;
 struct ec2_associate_vpc_cidr_block_request;
 struct ec2_associate_vpc_cidr_block_result;
 struct ec2_attach_internet_gateway_request;
+struct ec2_attach_network_interface_request;
+struct ec2_attach_network_interface_result;
 struct ec2_attachment_ena_srd_specification;
 struct ec2_attachment_ena_srd_udp_specification;
 struct ec2_attribute_boolean_value;
+struct ec2_attribute_value;
 struct ec2_authorize_security_group_egress_request;
 struct ec2_authorize_security_group_egress_result;
 struct ec2_authorize_security_group_ingress_request;
 struct ec2_authorize_security_group_ingress_result;
 struct ec2_availability_zone;
 struct ec2_availability_zone_message;
+struct ec2_blob_attribute_value;
+struct ec2_block_device_mapping;
+struct ec2_capacity_reservation_specification;
+struct ec2_capacity_reservation_specification_response;
+struct ec2_capacity_reservation_target;
+struct ec2_capacity_reservation_target_response;
+struct ec2_cpu_options;
+struct ec2_cpu_options_request;
 struct ec2_create_default_vpc_request;
 struct ec2_create_default_vpc_result;
 struct ec2_create_internet_gateway_request;
@@ -40,6 +59,8 @@ struct ec2_create_internet_gateway_result;
 struct ec2_create_network_acl_entry_request;
 struct ec2_create_network_acl_request;
 struct ec2_create_network_acl_result;
+struct ec2_create_network_interface_request;
+struct ec2_create_network_interface_result;
 struct ec2_create_route_request;
 struct ec2_create_route_result;
 struct ec2_create_route_table_request;
@@ -51,9 +72,11 @@ struct ec2_create_subnet_result;
 struct ec2_create_tags_request;
 struct ec2_create_vpc_request;
 struct ec2_create_vpc_result;
+struct ec2_credit_specification_request;
 struct ec2_delete_internet_gateway_request;
 struct ec2_delete_network_acl_entry_request;
 struct ec2_delete_network_acl_request;
+struct ec2_delete_network_interface_request;
 struct ec2_delete_route_request;
 struct ec2_delete_route_table_request;
 struct ec2_delete_security_group_request;
@@ -62,12 +85,23 @@ struct ec2_delete_tags_request;
 struct ec2_delete_vpc_request;
 struct ec2_describe_account_attributes_request;
 struct ec2_describe_account_attributes_result;
+struct ec2_describe_addresses_request;
+struct ec2_describe_addresses_result;
 struct ec2_describe_availability_zones_request;
 struct ec2_describe_availability_zones_result;
+struct ec2_describe_images_request;
+struct ec2_describe_images_result;
+struct ec2_describe_instance_attribute_request;
+struct ec2_describe_instance_status_request;
+struct ec2_describe_instance_status_result;
+struct ec2_describe_instances_request;
+struct ec2_describe_instances_result;
 struct ec2_describe_internet_gateways_request;
 struct ec2_describe_internet_gateways_result;
 struct ec2_describe_network_acls_request;
 struct ec2_describe_network_acls_result;
+struct ec2_describe_network_interface_attribute_request;
+struct ec2_describe_network_interface_attribute_result;
 struct ec2_describe_network_interfaces_request;
 struct ec2_describe_network_interfaces_result;
 struct ec2_describe_regions_request;
@@ -87,43 +121,103 @@ struct ec2_describe_vpc_attribute_result;
 struct ec2_describe_vpcs_request;
 struct ec2_describe_vpcs_result;
 struct ec2_detach_internet_gateway_request;
+struct ec2_detach_network_interface_request;
+struct ec2_disassociate_address_request;
 struct ec2_disassociate_route_table_request;
 struct ec2_disassociate_vpc_cidr_block_request;
 struct ec2_disassociate_vpc_cidr_block_result;
+struct ec2_ebs_block_device;
+struct ec2_ebs_instance_block_device;
+struct ec2_ebs_instance_block_device_specification;
+struct ec2_elastic_gpu_association;
+struct ec2_elastic_gpu_specification;
+struct ec2_elastic_inference_accelerator;
+struct ec2_elastic_inference_accelerator_association;
+struct ec2_ena_srd_specification;
+struct ec2_ena_srd_udp_specification;
+struct ec2_enclave_options;
+struct ec2_enclave_options_request;
 struct ec2_filter;
+struct ec2_get_console_output_request;
+struct ec2_get_console_output_result;
 struct ec2_group_identifier;
+struct ec2_hibernation_options;
+struct ec2_hibernation_options_request;
+struct ec2_iam_instance_profile;
+struct ec2_iam_instance_profile_specification;
 struct ec2_icmp_type_code;
+struct ec2_image;
+struct ec2_instance;
+struct ec2_instance_attribute;
+struct ec2_instance_block_device_mapping;
+struct ec2_instance_block_device_mapping_specification;
+struct ec2_instance_ipv4_prefix;
+struct ec2_instance_ipv6_address;
+struct ec2_instance_ipv6_prefix;
+struct ec2_instance_maintenance_options;
+struct ec2_instance_maintenance_options_request;
+struct ec2_instance_market_options_request;
+struct ec2_instance_metadata_options_request;
+struct ec2_instance_metadata_options_response;
+struct ec2_instance_network_interface;
+struct ec2_instance_network_interface_association;
+struct ec2_instance_network_interface_attachment;
+struct ec2_instance_network_interface_specification;
+struct ec2_instance_private_ip_address;
+struct ec2_instance_state;
+struct ec2_instance_state_change;
+struct ec2_instance_status;
+struct ec2_instance_status_details;
+struct ec2_instance_status_event;
+struct ec2_instance_status_summary;
 struct ec2_internet_gateway;
 struct ec2_internet_gateway_attachment;
 struct ec2_ip_permission;
 struct ec2_ip_range;
 struct ec2_ipv4_prefix_specification;
+struct ec2_ipv4_prefix_specification_request;
 struct ec2_ipv6_prefix_specification;
+struct ec2_ipv6_prefix_specification_request;
 struct ec2_ipv6_range;
+struct ec2_launch_template_specification;
+struct ec2_license_configuration;
+struct ec2_license_configuration_request;
+struct ec2_modify_instance_attribute_request;
+struct ec2_modify_network_interface_attribute_request;
 struct ec2_modify_security_group_rules_request;
 struct ec2_modify_security_group_rules_result;
 struct ec2_modify_subnet_attribute_request;
 struct ec2_modify_vpc_attribute_request;
+struct ec2_monitoring;
 struct ec2_network_acl;
 struct ec2_network_acl_association;
 struct ec2_network_acl_entry;
 struct ec2_network_interface;
 struct ec2_network_interface_association;
 struct ec2_network_interface_attachment;
+struct ec2_network_interface_attachment_changes;
 struct ec2_network_interface_ipv6_address;
 struct ec2_network_interface_private_ip_address;
+struct ec2_placement;
 struct ec2_port_range;
 struct ec2_prefix_list_id;
 struct ec2_private_dns_name_options_on_launch;
+struct ec2_private_dns_name_options_request;
+struct ec2_private_dns_name_options_response;
+struct ec2_private_ip_address_specification;
+struct ec2_product_code;
 struct ec2_propagating_vgw;
+struct ec2_reboot_instances_request;
 struct ec2_referenced_security_group;
 struct ec2_region;
+struct ec2_release_address_request;
 struct ec2_replace_network_acl_association_request;
 struct ec2_replace_network_acl_association_result;
 struct ec2_replace_network_acl_entry_request;
 struct ec2_replace_route_request;
 struct ec2_replace_route_table_association_request;
 struct ec2_replace_route_table_association_result;
+struct ec2_reservation;
 struct ec2_revoke_security_group_egress_request;
 struct ec2_revoke_security_group_egress_result;
 struct ec2_revoke_security_group_ingress_request;
@@ -132,17 +226,28 @@ struct ec2_route;
 struct ec2_route_table;
 struct ec2_route_table_association;
 struct ec2_route_table_association_state;
+struct ec2_run_instances_monitoring_enabled;
+struct ec2_run_instances_request;
 struct ec2_security_group;
 struct ec2_security_group_rule;
 struct ec2_security_group_rule_description;
 struct ec2_security_group_rule_request;
 struct ec2_security_group_rule_update;
+struct ec2_spot_market_options;
+struct ec2_start_instances_request;
+struct ec2_start_instances_result;
+struct ec2_state_reason;
+struct ec2_stop_instances_request;
+struct ec2_stop_instances_result;
 struct ec2_subnet;
 struct ec2_subnet_cidr_block_state;
 struct ec2_subnet_ipv6_cidr_block_association;
 struct ec2_tag;
 struct ec2_tag_description;
 struct ec2_tag_specification;
+struct ec2_terminate_instances_request;
+struct ec2_terminate_instances_result;
+struct ec2_unassign_private_ip_addresses_request;
 struct ec2_update_security_group_rule_descriptions_egress_request;
 struct ec2_update_security_group_rule_descriptions_egress_result;
 struct ec2_update_security_group_rule_descriptions_ingress_request;
@@ -163,6 +268,91 @@ struct ec2_account_attribute {
 /* AccountAttributeValue */
 struct ec2_account_attribute_value {
 	const char *attribute_value;
+};
+
+/* Address */
+struct ec2_address {
+	const char *instance_id;
+	const char *public_ip;
+	const char *allocation_id;
+	const char *association_id;
+	const char *domain;  /* DomainType */
+	const char *network_interface_id;
+	const char *network_interface_owner_id;
+	const char *private_ip_address;
+	struct ec2_tag *tags;
+	size_t n_tags;
+	const char *public_ipv4_pool;
+	const char *network_border_group;
+	const char *customer_owned_ip;
+	const char *customer_owned_ipv4_pool;
+	const char *carrier_ip;
+};
+
+/* AllocateAddressRequest */
+struct ec2_allocate_address_request {
+	const char *domain;  /* DomainType */
+	const char *address;
+	const char *public_ipv4_pool;
+	const char *network_border_group;
+	const char *customer_owned_ipv4_pool;
+	struct ec2_opt_bool dry_run;
+	struct ec2_tag_specification *tag_specifications;
+	size_t n_tag_specifications;
+};
+
+/* AllocateAddressResult */
+struct ec2_allocate_address_result {
+	const char *public_ip;
+	const char *allocation_id;
+	const char *public_ipv4_pool;
+	const char *network_border_group;
+	const char *domain;  /* DomainType */
+	const char *customer_owned_ip;
+	const char *customer_owned_ipv4_pool;
+	const char *carrier_ip;
+};
+
+/* AssignPrivateIpAddressesRequest */
+struct ec2_assign_private_ip_addresses_request {
+	struct ec2_opt_bool allow_reassignment;
+	const char *network_interface_id;
+	const char **private_ip_addresses;
+	size_t n_private_ip_addresses;
+	struct ec2_opt_int secondary_private_ip_address_count;
+	const char **ipv4_prefixes;
+	size_t n_ipv4_prefixes;
+	struct ec2_opt_int ipv4_prefix_count;
+};
+
+/* AssignPrivateIpAddressesResult */
+struct ec2_assign_private_ip_addresses_result {
+	const char *network_interface_id;
+	struct ec2_assigned_private_ip_address *assigned_private_ip_addresses;
+	size_t n_assigned_private_ip_addresses;
+	struct ec2_ipv4_prefix_specification *assigned_ipv4_prefixes;
+	size_t n_assigned_ipv4_prefixes;
+};
+
+/* AssignedPrivateIpAddress */
+struct ec2_assigned_private_ip_address {
+	const char *private_ip_address;
+};
+
+/* AssociateAddressRequest */
+struct ec2_associate_address_request {
+	const char *allocation_id;
+	const char *instance_id;
+	const char *public_ip;
+	struct ec2_opt_bool allow_reassociation;
+	struct ec2_opt_bool dry_run;
+	const char *network_interface_id;
+	const char *private_ip_address;
+};
+
+/* AssociateAddressResult */
+struct ec2_associate_address_result {
+	const char *association_id;
 };
 
 /* AssociateRouteTableRequest */
@@ -207,6 +397,22 @@ struct ec2_attach_internet_gateway_request {
 	const char *vpc_id;
 };
 
+/* AttachNetworkInterfaceRequest */
+struct ec2_attach_network_interface_request {
+	struct ec2_opt_int device_index;
+	struct ec2_opt_bool dry_run;
+	const char *instance_id;
+	const char *network_interface_id;
+	struct ec2_opt_int network_card_index;
+	struct ec2_ena_srd_specification *ena_srd_specification;
+};
+
+/* AttachNetworkInterfaceResult */
+struct ec2_attach_network_interface_result {
+	const char *attachment_id;
+	struct ec2_opt_int network_card_index;
+};
+
 /* AttachmentEnaSrdSpecification */
 struct ec2_attachment_ena_srd_specification {
 	struct ec2_opt_bool ena_srd_enabled;
@@ -221,6 +427,11 @@ struct ec2_attachment_ena_srd_udp_specification {
 /* AttributeBooleanValue */
 struct ec2_attribute_boolean_value {
 	struct ec2_opt_bool value;
+};
+
+/* AttributeValue */
+struct ec2_attribute_value {
+	const char *value;
 };
 
 /* AuthorizeSecurityGroupEgressRequest */
@@ -291,6 +502,55 @@ struct ec2_availability_zone_message {
 	const char *message;
 };
 
+/* BlobAttributeValue */
+struct ec2_blob_attribute_value {
+	const char *value;
+};
+
+/* BlockDeviceMapping */
+struct ec2_block_device_mapping {
+	const char *device_name;
+	const char *virtual_name;
+	struct ec2_ebs_block_device *ebs;
+	const char *no_device;
+};
+
+/* CapacityReservationSpecification */
+struct ec2_capacity_reservation_specification {
+	const char *capacity_reservation_preference;  /* CapacityReservationPreference */
+	struct ec2_capacity_reservation_target *capacity_reservation_target;
+};
+
+/* CapacityReservationSpecificationResponse */
+struct ec2_capacity_reservation_specification_response {
+	const char *capacity_reservation_preference;  /* CapacityReservationPreference */
+	struct ec2_capacity_reservation_target_response *capacity_reservation_target;
+};
+
+/* CapacityReservationTarget */
+struct ec2_capacity_reservation_target {
+	const char *capacity_reservation_id;
+	const char *capacity_reservation_resource_group_arn;
+};
+
+/* CapacityReservationTargetResponse */
+struct ec2_capacity_reservation_target_response {
+	const char *capacity_reservation_id;
+	const char *capacity_reservation_resource_group_arn;
+};
+
+/* CpuOptions */
+struct ec2_cpu_options {
+	struct ec2_opt_int core_count;
+	struct ec2_opt_int threads_per_core;
+};
+
+/* CpuOptionsRequest */
+struct ec2_cpu_options_request {
+	struct ec2_opt_int core_count;
+	struct ec2_opt_int threads_per_core;
+};
+
 /* CreateDefaultVpcRequest */
 struct ec2_create_default_vpc_request {
 	struct ec2_opt_bool dry_run;
@@ -339,6 +599,38 @@ struct ec2_create_network_acl_request {
 /* CreateNetworkAclResult */
 struct ec2_create_network_acl_result {
 	struct ec2_network_acl *network_acl;
+	const char *client_token;
+};
+
+/* CreateNetworkInterfaceRequest */
+struct ec2_create_network_interface_request {
+	const char *description;
+	struct ec2_opt_bool dry_run;
+	const char **groups;
+	size_t n_groups;
+	struct ec2_opt_int ipv6_address_count;
+	struct ec2_instance_ipv6_address *ipv6_addresses;
+	size_t n_ipv6_addresses;
+	const char *private_ip_address;
+	struct ec2_private_ip_address_specification *private_ip_addresses;
+	size_t n_private_ip_addresses;
+	struct ec2_opt_int secondary_private_ip_address_count;
+	struct ec2_ipv4_prefix_specification_request *ipv4_prefixes;
+	size_t n_ipv4_prefixes;
+	struct ec2_opt_int ipv4_prefix_count;
+	struct ec2_ipv6_prefix_specification_request *ipv6_prefixes;
+	size_t n_ipv6_prefixes;
+	struct ec2_opt_int ipv6_prefix_count;
+	const char *interface_type;  /* NetworkInterfaceCreationType */
+	const char *subnet_id;
+	struct ec2_tag_specification *tag_specifications;
+	size_t n_tag_specifications;
+	const char *client_token;
+};
+
+/* CreateNetworkInterfaceResult */
+struct ec2_create_network_interface_result {
+	struct ec2_network_interface *network_interface;
 	const char *client_token;
 };
 
@@ -449,6 +741,11 @@ struct ec2_create_vpc_result {
 	struct ec2_vpc *vpc;
 };
 
+/* CreditSpecificationRequest */
+struct ec2_credit_specification_request {
+	const char *cpu_credits;
+};
+
 /* DeleteInternetGatewayRequest */
 struct ec2_delete_internet_gateway_request {
 	struct ec2_opt_bool dry_run;
@@ -467,6 +764,12 @@ struct ec2_delete_network_acl_entry_request {
 struct ec2_delete_network_acl_request {
 	struct ec2_opt_bool dry_run;
 	const char *network_acl_id;
+};
+
+/* DeleteNetworkInterfaceRequest */
+struct ec2_delete_network_interface_request {
+	struct ec2_opt_bool dry_run;
+	const char *network_interface_id;
 };
 
 /* DeleteRouteRequest */
@@ -525,6 +828,23 @@ struct ec2_describe_account_attributes_result {
 	size_t n_account_attributes;
 };
 
+/* DescribeAddressesRequest */
+struct ec2_describe_addresses_request {
+	struct ec2_filter *filters;
+	size_t n_filters;
+	const char **public_ips;
+	size_t n_public_ips;
+	const char **allocation_ids;
+	size_t n_allocation_ids;
+	struct ec2_opt_bool dry_run;
+};
+
+/* DescribeAddressesResult */
+struct ec2_describe_addresses_result {
+	struct ec2_address *addresses;
+	size_t n_addresses;
+};
+
 /* DescribeAvailabilityZonesRequest */
 struct ec2_describe_availability_zones_request {
 	struct ec2_filter *filters;
@@ -541,6 +861,70 @@ struct ec2_describe_availability_zones_request {
 struct ec2_describe_availability_zones_result {
 	struct ec2_availability_zone *availability_zones;
 	size_t n_availability_zones;
+};
+
+/* DescribeImagesRequest */
+struct ec2_describe_images_request {
+	const char **executable_users;
+	size_t n_executable_users;
+	struct ec2_filter *filters;
+	size_t n_filters;
+	const char **image_ids;
+	size_t n_image_ids;
+	const char **owners;
+	size_t n_owners;
+	struct ec2_opt_bool include_deprecated;
+	struct ec2_opt_bool dry_run;
+};
+
+/* DescribeImagesResult */
+struct ec2_describe_images_result {
+	struct ec2_image *images;
+	size_t n_images;
+};
+
+/* DescribeInstanceAttributeRequest */
+struct ec2_describe_instance_attribute_request {
+	const char *attribute;  /* InstanceAttributeName */
+	struct ec2_opt_bool dry_run;
+	const char *instance_id;
+};
+
+/* DescribeInstanceStatusRequest */
+struct ec2_describe_instance_status_request {
+	struct ec2_filter *filters;
+	size_t n_filters;
+	const char **instance_ids;
+	size_t n_instance_ids;
+	struct ec2_opt_int max_results;
+	const char *next_token;
+	struct ec2_opt_bool dry_run;
+	struct ec2_opt_bool include_all_instances;
+};
+
+/* DescribeInstanceStatusResult */
+struct ec2_describe_instance_status_result {
+	struct ec2_instance_status *instance_statuses;
+	size_t n_instance_statuses;
+	const char *next_token;
+};
+
+/* DescribeInstancesRequest */
+struct ec2_describe_instances_request {
+	struct ec2_filter *filters;
+	size_t n_filters;
+	const char **instance_ids;
+	size_t n_instance_ids;
+	struct ec2_opt_bool dry_run;
+	struct ec2_opt_int max_results;
+	const char *next_token;
+};
+
+/* DescribeInstancesResult */
+struct ec2_describe_instances_result {
+	struct ec2_reservation *reservations;
+	size_t n_reservations;
+	const char *next_token;
 };
 
 /* DescribeInternetGatewaysRequest */
@@ -577,6 +961,23 @@ struct ec2_describe_network_acls_result {
 	struct ec2_network_acl *network_acls;
 	size_t n_network_acls;
 	const char *next_token;
+};
+
+/* DescribeNetworkInterfaceAttributeRequest */
+struct ec2_describe_network_interface_attribute_request {
+	const char *attribute;  /* NetworkInterfaceAttribute */
+	struct ec2_opt_bool dry_run;
+	const char *network_interface_id;
+};
+
+/* DescribeNetworkInterfaceAttributeResult */
+struct ec2_describe_network_interface_attribute_result {
+	struct ec2_network_interface_attachment *attachment;
+	struct ec2_attribute_value *description;
+	struct ec2_group_identifier *groups;
+	size_t n_groups;
+	const char *network_interface_id;
+	struct ec2_attribute_boolean_value *source_dest_check;
 };
 
 /* DescribeNetworkInterfacesRequest */
@@ -743,6 +1144,20 @@ struct ec2_detach_internet_gateway_request {
 	const char *vpc_id;
 };
 
+/* DetachNetworkInterfaceRequest */
+struct ec2_detach_network_interface_request {
+	const char *attachment_id;
+	struct ec2_opt_bool dry_run;
+	struct ec2_opt_bool force;
+};
+
+/* DisassociateAddressRequest */
+struct ec2_disassociate_address_request {
+	const char *association_id;
+	const char *public_ip;
+	struct ec2_opt_bool dry_run;
+};
+
 /* DisassociateRouteTableRequest */
 struct ec2_disassociate_route_table_request {
 	const char *association_id;
@@ -761,11 +1176,100 @@ struct ec2_disassociate_vpc_cidr_block_result {
 	const char *vpc_id;
 };
 
+/* EbsBlockDevice */
+struct ec2_ebs_block_device {
+	struct ec2_opt_bool delete_on_termination;
+	struct ec2_opt_int iops;
+	const char *snapshot_id;
+	struct ec2_opt_int volume_size;
+	const char *volume_type;  /* VolumeType */
+	const char *kms_key_id;
+	struct ec2_opt_int throughput;
+	const char *outpost_arn;
+	struct ec2_opt_bool encrypted;
+};
+
+/* EbsInstanceBlockDevice */
+struct ec2_ebs_instance_block_device {
+	struct ec2_opt_int attach_time;  /* epoch milliseconds */
+	struct ec2_opt_bool delete_on_termination;
+	const char *status;  /* AttachmentStatus */
+	const char *volume_id;
+};
+
+/* EbsInstanceBlockDeviceSpecification */
+struct ec2_ebs_instance_block_device_specification {
+	struct ec2_opt_bool delete_on_termination;
+	const char *volume_id;
+};
+
+/* ElasticGpuAssociation */
+struct ec2_elastic_gpu_association {
+	const char *elastic_gpu_id;
+	const char *elastic_gpu_association_id;
+	const char *elastic_gpu_association_state;
+	const char *elastic_gpu_association_time;
+};
+
+/* ElasticGpuSpecification */
+struct ec2_elastic_gpu_specification {
+	const char *type;
+};
+
+/* ElasticInferenceAccelerator */
+struct ec2_elastic_inference_accelerator {
+	const char *type;
+	struct ec2_opt_int count;
+};
+
+/* ElasticInferenceAcceleratorAssociation */
+struct ec2_elastic_inference_accelerator_association {
+	const char *elastic_inference_accelerator_arn;
+	const char *elastic_inference_accelerator_association_id;
+	const char *elastic_inference_accelerator_association_state;
+	struct ec2_opt_int elastic_inference_accelerator_association_time;  /* epoch milliseconds */
+};
+
+/* EnaSrdSpecification */
+struct ec2_ena_srd_specification {
+	struct ec2_opt_bool ena_srd_enabled;
+	struct ec2_ena_srd_udp_specification *ena_srd_udp_specification;
+};
+
+/* EnaSrdUdpSpecification */
+struct ec2_ena_srd_udp_specification {
+	struct ec2_opt_bool ena_srd_udp_enabled;
+};
+
+/* EnclaveOptions */
+struct ec2_enclave_options {
+	struct ec2_opt_bool enabled;
+};
+
+/* EnclaveOptionsRequest */
+struct ec2_enclave_options_request {
+	struct ec2_opt_bool enabled;
+};
+
 /* Filter */
 struct ec2_filter {
 	const char *name;
 	const char **values;
 	size_t n_values;
+};
+
+/* GetConsoleOutputRequest */
+struct ec2_get_console_output_request {
+	const char *instance_id;
+	struct ec2_opt_bool dry_run;
+	struct ec2_opt_bool latest;
+};
+
+/* GetConsoleOutputResult */
+struct ec2_get_console_output_result {
+	const char *instance_id;
+	const char *output;
+	struct ec2_opt_int timestamp;  /* epoch milliseconds */
 };
 
 /* GroupIdentifier */
@@ -774,10 +1278,356 @@ struct ec2_group_identifier {
 	const char *group_id;
 };
 
+/* HibernationOptions */
+struct ec2_hibernation_options {
+	struct ec2_opt_bool configured;
+};
+
+/* HibernationOptionsRequest */
+struct ec2_hibernation_options_request {
+	struct ec2_opt_bool configured;
+};
+
+/* IamInstanceProfile */
+struct ec2_iam_instance_profile {
+	const char *arn;
+	const char *id;
+};
+
+/* IamInstanceProfileSpecification */
+struct ec2_iam_instance_profile_specification {
+	const char *arn;
+	const char *name;
+};
+
 /* IcmpTypeCode */
 struct ec2_icmp_type_code {
 	struct ec2_opt_int code;
 	struct ec2_opt_int type;
+};
+
+/* Image */
+struct ec2_image {
+	const char *architecture;  /* ArchitectureValues */
+	const char *creation_date;
+	const char *image_id;
+	const char *image_location;
+	const char *image_type;  /* ImageTypeValues */
+	struct ec2_opt_bool public;
+	const char *kernel_id;
+	const char *owner_id;
+	const char *platform;  /* PlatformValues */
+	const char *platform_details;
+	const char *usage_operation;
+	struct ec2_product_code *product_codes;
+	size_t n_product_codes;
+	const char *ramdisk_id;
+	const char *state;  /* ImageState */
+	struct ec2_block_device_mapping *block_device_mappings;
+	size_t n_block_device_mappings;
+	const char *description;
+	struct ec2_opt_bool ena_support;
+	const char *hypervisor;  /* HypervisorType */
+	const char *image_owner_alias;
+	const char *name;
+	const char *root_device_name;
+	const char *root_device_type;  /* DeviceType */
+	const char *sriov_net_support;
+	struct ec2_state_reason *state_reason;
+	struct ec2_tag *tags;
+	size_t n_tags;
+	const char *virtualization_type;  /* VirtualizationType */
+	const char *boot_mode;  /* BootModeValues */
+	const char *tpm_support;  /* TpmSupportValues */
+	const char *deprecation_time;
+	const char *imds_support;  /* ImdsSupportValues */
+};
+
+/* Instance */
+struct ec2_instance {
+	struct ec2_opt_int ami_launch_index;
+	const char *image_id;
+	const char *instance_id;
+	const char *instance_type;  /* InstanceType */
+	const char *kernel_id;
+	const char *key_name;
+	struct ec2_opt_int launch_time;  /* epoch milliseconds */
+	struct ec2_monitoring *monitoring;
+	struct ec2_placement *placement;
+	const char *platform;  /* PlatformValues */
+	const char *private_dns_name;
+	const char *private_ip_address;
+	struct ec2_product_code *product_codes;
+	size_t n_product_codes;
+	const char *public_dns_name;
+	const char *public_ip_address;
+	const char *ramdisk_id;
+	struct ec2_instance_state *state;
+	const char *state_transition_reason;
+	const char *subnet_id;
+	const char *vpc_id;
+	const char *architecture;  /* ArchitectureValues */
+	struct ec2_instance_block_device_mapping *block_device_mappings;
+	size_t n_block_device_mappings;
+	const char *client_token;
+	struct ec2_opt_bool ebs_optimized;
+	struct ec2_opt_bool ena_support;
+	const char *hypervisor;  /* HypervisorType */
+	struct ec2_iam_instance_profile *iam_instance_profile;
+	const char *instance_lifecycle;  /* InstanceLifecycleType */
+	struct ec2_elastic_gpu_association *elastic_gpu_associations;
+	size_t n_elastic_gpu_associations;
+	struct ec2_elastic_inference_accelerator_association *elastic_inference_accelerator_associations;
+	size_t n_elastic_inference_accelerator_associations;
+	struct ec2_instance_network_interface *network_interfaces;
+	size_t n_network_interfaces;
+	const char *outpost_arn;
+	const char *root_device_name;
+	const char *root_device_type;  /* DeviceType */
+	struct ec2_group_identifier *security_groups;
+	size_t n_security_groups;
+	struct ec2_opt_bool source_dest_check;
+	const char *spot_instance_request_id;
+	const char *sriov_net_support;
+	struct ec2_state_reason *state_reason;
+	struct ec2_tag *tags;
+	size_t n_tags;
+	const char *virtualization_type;  /* VirtualizationType */
+	struct ec2_cpu_options *cpu_options;
+	const char *capacity_reservation_id;
+	struct ec2_capacity_reservation_specification_response *capacity_reservation_specification;
+	struct ec2_hibernation_options *hibernation_options;
+	struct ec2_license_configuration *licenses;
+	size_t n_licenses;
+	struct ec2_instance_metadata_options_response *metadata_options;
+	struct ec2_enclave_options *enclave_options;
+	const char *boot_mode;  /* BootModeValues */
+	const char *platform_details;
+	const char *usage_operation;
+	struct ec2_opt_int usage_operation_update_time;  /* epoch milliseconds */
+	struct ec2_private_dns_name_options_response *private_dns_name_options;
+	const char *ipv6_address;
+	const char *tpm_support;
+	struct ec2_instance_maintenance_options *maintenance_options;
+};
+
+/* InstanceAttribute */
+struct ec2_instance_attribute {
+	struct ec2_group_identifier *groups;
+	size_t n_groups;
+	struct ec2_instance_block_device_mapping *block_device_mappings;
+	size_t n_block_device_mappings;
+	struct ec2_attribute_boolean_value *disable_api_termination;
+	struct ec2_attribute_boolean_value *ena_support;
+	struct ec2_enclave_options *enclave_options;
+	struct ec2_attribute_boolean_value *ebs_optimized;
+	const char *instance_id;
+	struct ec2_attribute_value *instance_initiated_shutdown_behavior;
+	struct ec2_attribute_value *instance_type;
+	struct ec2_attribute_value *kernel_id;
+	struct ec2_product_code *product_codes;
+	size_t n_product_codes;
+	struct ec2_attribute_value *ramdisk_id;
+	struct ec2_attribute_value *root_device_name;
+	struct ec2_attribute_boolean_value *source_dest_check;
+	struct ec2_attribute_value *sriov_net_support;
+	struct ec2_attribute_value *user_data;
+	struct ec2_attribute_boolean_value *disable_api_stop;
+};
+
+/* InstanceBlockDeviceMapping */
+struct ec2_instance_block_device_mapping {
+	const char *device_name;
+	struct ec2_ebs_instance_block_device *ebs;
+};
+
+/* InstanceBlockDeviceMappingSpecification */
+struct ec2_instance_block_device_mapping_specification {
+	const char *device_name;
+	struct ec2_ebs_instance_block_device_specification *ebs;
+	const char *no_device;
+	const char *virtual_name;
+};
+
+/* InstanceIpv4Prefix */
+struct ec2_instance_ipv4_prefix {
+	const char *ipv4_prefix;
+};
+
+/* InstanceIpv6Address */
+struct ec2_instance_ipv6_address {
+	const char *ipv6_address;
+};
+
+/* InstanceIpv6Prefix */
+struct ec2_instance_ipv6_prefix {
+	const char *ipv6_prefix;
+};
+
+/* InstanceMaintenanceOptions */
+struct ec2_instance_maintenance_options {
+	const char *auto_recovery;  /* InstanceAutoRecoveryState */
+};
+
+/* InstanceMaintenanceOptionsRequest */
+struct ec2_instance_maintenance_options_request {
+	const char *auto_recovery;  /* InstanceAutoRecoveryState */
+};
+
+/* InstanceMarketOptionsRequest */
+struct ec2_instance_market_options_request {
+	const char *market_type;  /* MarketType */
+	struct ec2_spot_market_options *spot_options;
+};
+
+/* InstanceMetadataOptionsRequest */
+struct ec2_instance_metadata_options_request {
+	const char *http_tokens;  /* HttpTokensState */
+	struct ec2_opt_int http_put_response_hop_limit;
+	const char *http_endpoint;  /* InstanceMetadataEndpointState */
+	const char *http_protocol_ipv6;  /* InstanceMetadataProtocolState */
+	const char *instance_metadata_tags;  /* InstanceMetadataTagsState */
+};
+
+/* InstanceMetadataOptionsResponse */
+struct ec2_instance_metadata_options_response {
+	const char *state;  /* InstanceMetadataOptionsState */
+	const char *http_tokens;  /* HttpTokensState */
+	struct ec2_opt_int http_put_response_hop_limit;
+	const char *http_endpoint;  /* InstanceMetadataEndpointState */
+	const char *http_protocol_ipv6;  /* InstanceMetadataProtocolState */
+	const char *instance_metadata_tags;  /* InstanceMetadataTagsState */
+};
+
+/* InstanceNetworkInterface */
+struct ec2_instance_network_interface {
+	struct ec2_instance_network_interface_association *association;
+	struct ec2_instance_network_interface_attachment *attachment;
+	const char *description;
+	struct ec2_group_identifier *groups;
+	size_t n_groups;
+	struct ec2_instance_ipv6_address *ipv6_addresses;
+	size_t n_ipv6_addresses;
+	const char *mac_address;
+	const char *network_interface_id;
+	const char *owner_id;
+	const char *private_dns_name;
+	const char *private_ip_address;
+	struct ec2_instance_private_ip_address *private_ip_addresses;
+	size_t n_private_ip_addresses;
+	struct ec2_opt_bool source_dest_check;
+	const char *status;  /* NetworkInterfaceStatus */
+	const char *subnet_id;
+	const char *vpc_id;
+	const char *interface_type;
+	struct ec2_instance_ipv4_prefix *ipv4_prefixes;
+	size_t n_ipv4_prefixes;
+	struct ec2_instance_ipv6_prefix *ipv6_prefixes;
+	size_t n_ipv6_prefixes;
+};
+
+/* InstanceNetworkInterfaceAssociation */
+struct ec2_instance_network_interface_association {
+	const char *carrier_ip;
+	const char *customer_owned_ip;
+	const char *ip_owner_id;
+	const char *public_dns_name;
+	const char *public_ip;
+};
+
+/* InstanceNetworkInterfaceAttachment */
+struct ec2_instance_network_interface_attachment {
+	struct ec2_opt_int attach_time;  /* epoch milliseconds */
+	const char *attachment_id;
+	struct ec2_opt_bool delete_on_termination;
+	struct ec2_opt_int device_index;
+	const char *status;  /* AttachmentStatus */
+	struct ec2_opt_int network_card_index;
+};
+
+/* InstanceNetworkInterfaceSpecification */
+struct ec2_instance_network_interface_specification {
+	struct ec2_opt_bool associate_public_ip_address;
+	struct ec2_opt_bool delete_on_termination;
+	const char *description;
+	struct ec2_opt_int device_index;
+	const char **groups;
+	size_t n_groups;
+	struct ec2_opt_int ipv6_address_count;
+	struct ec2_instance_ipv6_address *ipv6_addresses;
+	size_t n_ipv6_addresses;
+	const char *network_interface_id;
+	const char *private_ip_address;
+	struct ec2_private_ip_address_specification *private_ip_addresses;
+	size_t n_private_ip_addresses;
+	struct ec2_opt_int secondary_private_ip_address_count;
+	const char *subnet_id;
+	struct ec2_opt_bool associate_carrier_ip_address;
+	const char *interface_type;
+	struct ec2_opt_int network_card_index;
+	struct ec2_ipv4_prefix_specification_request *ipv4_prefixes;
+	size_t n_ipv4_prefixes;
+	struct ec2_opt_int ipv4_prefix_count;
+	struct ec2_ipv6_prefix_specification_request *ipv6_prefixes;
+	size_t n_ipv6_prefixes;
+	struct ec2_opt_int ipv6_prefix_count;
+};
+
+/* InstancePrivateIpAddress */
+struct ec2_instance_private_ip_address {
+	struct ec2_instance_network_interface_association *association;
+	struct ec2_opt_bool primary;
+	const char *private_dns_name;
+	const char *private_ip_address;
+};
+
+/* InstanceState */
+struct ec2_instance_state {
+	struct ec2_opt_int code;
+	const char *name;  /* InstanceStateName */
+};
+
+/* InstanceStateChange */
+struct ec2_instance_state_change {
+	struct ec2_instance_state *current_state;
+	const char *instance_id;
+	struct ec2_instance_state *previous_state;
+};
+
+/* InstanceStatus */
+struct ec2_instance_status {
+	const char *availability_zone;
+	const char *outpost_arn;
+	struct ec2_instance_status_event *events;
+	size_t n_events;
+	const char *instance_id;
+	struct ec2_instance_state *instance_state;
+	struct ec2_instance_status_summary *instance_status;
+	struct ec2_instance_status_summary *system_status;
+};
+
+/* InstanceStatusDetails */
+struct ec2_instance_status_details {
+	struct ec2_opt_int impaired_since;  /* epoch milliseconds */
+	const char *name;  /* StatusName */
+	const char *status;  /* StatusType */
+};
+
+/* InstanceStatusEvent */
+struct ec2_instance_status_event {
+	const char *instance_event_id;
+	const char *code;  /* EventCode */
+	const char *description;
+	struct ec2_opt_int not_after;  /* epoch milliseconds */
+	struct ec2_opt_int not_before;  /* epoch milliseconds */
+	struct ec2_opt_int not_before_deadline;  /* epoch milliseconds */
+};
+
+/* InstanceStatusSummary */
+struct ec2_instance_status_summary {
+	struct ec2_instance_status_details *details;
+	size_t n_details;
+	const char *status;  /* SummaryStatus */
 };
 
 /* InternetGateway */
@@ -822,8 +1672,18 @@ struct ec2_ipv4_prefix_specification {
 	const char *ipv4_prefix;
 };
 
+/* Ipv4PrefixSpecificationRequest */
+struct ec2_ipv4_prefix_specification_request {
+	const char *ipv4_prefix;
+};
+
 /* Ipv6PrefixSpecification */
 struct ec2_ipv6_prefix_specification {
+	const char *ipv6_prefix;
+};
+
+/* Ipv6PrefixSpecificationRequest */
+struct ec2_ipv6_prefix_specification_request {
 	const char *ipv6_prefix;
 };
 
@@ -831,6 +1691,58 @@ struct ec2_ipv6_prefix_specification {
 struct ec2_ipv6_range {
 	const char *cidr_ipv6;
 	const char *description;
+};
+
+/* LaunchTemplateSpecification */
+struct ec2_launch_template_specification {
+	const char *launch_template_id;
+	const char *launch_template_name;
+	const char *version;
+};
+
+/* LicenseConfiguration */
+struct ec2_license_configuration {
+	const char *license_configuration_arn;
+};
+
+/* LicenseConfigurationRequest */
+struct ec2_license_configuration_request {
+	const char *license_configuration_arn;
+};
+
+/* ModifyInstanceAttributeRequest */
+struct ec2_modify_instance_attribute_request {
+	struct ec2_attribute_boolean_value *source_dest_check;
+	const char *attribute;  /* InstanceAttributeName */
+	struct ec2_instance_block_device_mapping_specification *block_device_mappings;
+	size_t n_block_device_mappings;
+	struct ec2_attribute_boolean_value *disable_api_termination;
+	struct ec2_opt_bool dry_run;
+	struct ec2_attribute_boolean_value *ebs_optimized;
+	struct ec2_attribute_boolean_value *ena_support;
+	const char **groups;
+	size_t n_groups;
+	const char *instance_id;
+	struct ec2_attribute_value *instance_initiated_shutdown_behavior;
+	struct ec2_attribute_value *instance_type;
+	struct ec2_attribute_value *kernel;
+	struct ec2_attribute_value *ramdisk;
+	struct ec2_attribute_value *sriov_net_support;
+	struct ec2_blob_attribute_value *user_data;
+	const char *value;
+	struct ec2_attribute_boolean_value *disable_api_stop;
+};
+
+/* ModifyNetworkInterfaceAttributeRequest */
+struct ec2_modify_network_interface_attribute_request {
+	struct ec2_network_interface_attachment_changes *attachment;
+	struct ec2_attribute_value *description;
+	struct ec2_opt_bool dry_run;
+	const char **groups;
+	size_t n_groups;
+	const char *network_interface_id;
+	struct ec2_attribute_boolean_value *source_dest_check;
+	struct ec2_ena_srd_specification *ena_srd_specification;
 };
 
 /* ModifySecurityGroupRulesRequest */
@@ -867,6 +1779,11 @@ struct ec2_modify_vpc_attribute_request {
 	struct ec2_attribute_boolean_value *enable_dns_support;
 	const char *vpc_id;
 	struct ec2_attribute_boolean_value *enable_network_address_usage_metrics;
+};
+
+/* Monitoring */
+struct ec2_monitoring {
+	const char *state;  /* MonitoringState */
 };
 
 /* NetworkAcl */
@@ -962,6 +1879,12 @@ struct ec2_network_interface_attachment {
 	struct ec2_attachment_ena_srd_specification *ena_srd_specification;
 };
 
+/* NetworkInterfaceAttachmentChanges */
+struct ec2_network_interface_attachment_changes {
+	const char *attachment_id;
+	struct ec2_opt_bool delete_on_termination;
+};
+
 /* NetworkInterfaceIpv6Address */
 struct ec2_network_interface_ipv6_address {
 	const char *ipv6_address;
@@ -973,6 +1896,19 @@ struct ec2_network_interface_private_ip_address {
 	struct ec2_opt_bool primary;
 	const char *private_dns_name;
 	const char *private_ip_address;
+};
+
+/* Placement */
+struct ec2_placement {
+	const char *availability_zone;
+	const char *affinity;
+	const char *group_name;
+	struct ec2_opt_int partition_number;
+	const char *host_id;
+	const char *tenancy;  /* Tenancy */
+	const char *spread_domain;
+	const char *host_resource_group_arn;
+	const char *group_id;
 };
 
 /* PortRange */
@@ -994,9 +1930,42 @@ struct ec2_private_dns_name_options_on_launch {
 	struct ec2_opt_bool enable_resource_name_dns_aaaa_record;
 };
 
+/* PrivateDnsNameOptionsRequest */
+struct ec2_private_dns_name_options_request {
+	const char *hostname_type;  /* HostnameType */
+	struct ec2_opt_bool enable_resource_name_dns_a_record;
+	struct ec2_opt_bool enable_resource_name_dns_aaaa_record;
+};
+
+/* PrivateDnsNameOptionsResponse */
+struct ec2_private_dns_name_options_response {
+	const char *hostname_type;  /* HostnameType */
+	struct ec2_opt_bool enable_resource_name_dns_a_record;
+	struct ec2_opt_bool enable_resource_name_dns_aaaa_record;
+};
+
+/* PrivateIpAddressSpecification */
+struct ec2_private_ip_address_specification {
+	struct ec2_opt_bool primary;
+	const char *private_ip_address;
+};
+
+/* ProductCode */
+struct ec2_product_code {
+	const char *product_code_id;
+	const char *product_code_type;  /* ProductCodeValues */
+};
+
 /* PropagatingVgw */
 struct ec2_propagating_vgw {
 	const char *gateway_id;
+};
+
+/* RebootInstancesRequest */
+struct ec2_reboot_instances_request {
+	const char **instance_ids;
+	size_t n_instance_ids;
+	struct ec2_opt_bool dry_run;
 };
 
 /* ReferencedSecurityGroup */
@@ -1013,6 +1982,14 @@ struct ec2_region {
 	const char *endpoint;
 	const char *region_name;
 	const char *opt_in_status;
+};
+
+/* ReleaseAddressRequest */
+struct ec2_release_address_request {
+	const char *allocation_id;
+	const char *public_ip;
+	const char *network_border_group;
+	struct ec2_opt_bool dry_run;
 };
 
 /* ReplaceNetworkAclAssociationRequest */
@@ -1073,6 +2050,17 @@ struct ec2_replace_route_table_association_request {
 struct ec2_replace_route_table_association_result {
 	const char *new_association_id;
 	struct ec2_route_table_association_state *association_state;
+};
+
+/* Reservation */
+struct ec2_reservation {
+	struct ec2_group_identifier *groups;
+	size_t n_groups;
+	struct ec2_instance *instances;
+	size_t n_instances;
+	const char *owner_id;
+	const char *requester_id;
+	const char *reservation_id;
 };
 
 /* RevokeSecurityGroupEgressRequest */
@@ -1173,6 +2161,64 @@ struct ec2_route_table_association_state {
 	const char *status_message;
 };
 
+/* RunInstancesMonitoringEnabled */
+struct ec2_run_instances_monitoring_enabled {
+	struct ec2_opt_bool enabled;
+};
+
+/* RunInstancesRequest */
+struct ec2_run_instances_request {
+	struct ec2_block_device_mapping *block_device_mappings;
+	size_t n_block_device_mappings;
+	const char *image_id;
+	const char *instance_type;  /* InstanceType */
+	struct ec2_opt_int ipv6_address_count;
+	struct ec2_instance_ipv6_address *ipv6_addresses;
+	size_t n_ipv6_addresses;
+	const char *kernel_id;
+	const char *key_name;
+	struct ec2_opt_int max_count;
+	struct ec2_opt_int min_count;
+	struct ec2_run_instances_monitoring_enabled *monitoring;
+	struct ec2_placement *placement;
+	const char *ramdisk_id;
+	const char **security_group_ids;
+	size_t n_security_group_ids;
+	const char **security_groups;
+	size_t n_security_groups;
+	const char *subnet_id;
+	const char *user_data;
+	const char *additional_info;
+	const char *client_token;
+	struct ec2_opt_bool disable_api_termination;
+	struct ec2_opt_bool dry_run;
+	struct ec2_opt_bool ebs_optimized;
+	struct ec2_iam_instance_profile_specification *iam_instance_profile;
+	const char *instance_initiated_shutdown_behavior;  /* ShutdownBehavior */
+	struct ec2_instance_network_interface_specification *network_interfaces;
+	size_t n_network_interfaces;
+	const char *private_ip_address;
+	struct ec2_elastic_gpu_specification *elastic_gpu_specification;
+	size_t n_elastic_gpu_specification;
+	struct ec2_elastic_inference_accelerator *elastic_inference_accelerators;
+	size_t n_elastic_inference_accelerators;
+	struct ec2_tag_specification *tag_specifications;
+	size_t n_tag_specifications;
+	struct ec2_launch_template_specification *launch_template;
+	struct ec2_instance_market_options_request *instance_market_options;
+	struct ec2_credit_specification_request *credit_specification;
+	struct ec2_cpu_options_request *cpu_options;
+	struct ec2_capacity_reservation_specification *capacity_reservation_specification;
+	struct ec2_hibernation_options_request *hibernation_options;
+	struct ec2_license_configuration_request *license_specifications;
+	size_t n_license_specifications;
+	struct ec2_instance_metadata_options_request *metadata_options;
+	struct ec2_enclave_options_request *enclave_options;
+	struct ec2_private_dns_name_options_request *private_dns_name_options;
+	struct ec2_instance_maintenance_options_request *maintenance_options;
+	struct ec2_opt_bool disable_api_stop;
+};
+
 /* SecurityGroup */
 struct ec2_security_group {
 	const char *description;
@@ -1228,6 +2274,50 @@ struct ec2_security_group_rule_request {
 struct ec2_security_group_rule_update {
 	const char *security_group_rule_id;
 	struct ec2_security_group_rule_request *security_group_rule;
+};
+
+/* SpotMarketOptions */
+struct ec2_spot_market_options {
+	const char *max_price;
+	const char *spot_instance_type;  /* SpotInstanceType */
+	struct ec2_opt_int block_duration_minutes;
+	struct ec2_opt_int valid_until;  /* epoch milliseconds */
+	const char *instance_interruption_behavior;  /* InstanceInterruptionBehavior */
+};
+
+/* StartInstancesRequest */
+struct ec2_start_instances_request {
+	const char **instance_ids;
+	size_t n_instance_ids;
+	const char *additional_info;
+	struct ec2_opt_bool dry_run;
+};
+
+/* StartInstancesResult */
+struct ec2_start_instances_result {
+	struct ec2_instance_state_change *starting_instances;
+	size_t n_starting_instances;
+};
+
+/* StateReason */
+struct ec2_state_reason {
+	const char *code;
+	const char *message;
+};
+
+/* StopInstancesRequest */
+struct ec2_stop_instances_request {
+	const char **instance_ids;
+	size_t n_instance_ids;
+	struct ec2_opt_bool hibernate;
+	struct ec2_opt_bool dry_run;
+	struct ec2_opt_bool force;
+};
+
+/* StopInstancesResult */
+struct ec2_stop_instances_result {
+	struct ec2_instance_state_change *stopping_instances;
+	size_t n_stopping_instances;
 };
 
 /* Subnet */
@@ -1289,6 +2379,28 @@ struct ec2_tag_specification {
 	const char *resource_type;  /* ResourceType */
 	struct ec2_tag *tags;
 	size_t n_tags;
+};
+
+/* TerminateInstancesRequest */
+struct ec2_terminate_instances_request {
+	const char **instance_ids;
+	size_t n_instance_ids;
+	struct ec2_opt_bool dry_run;
+};
+
+/* TerminateInstancesResult */
+struct ec2_terminate_instances_result {
+	struct ec2_instance_state_change *terminating_instances;
+	size_t n_terminating_instances;
+};
+
+/* UnassignPrivateIpAddressesRequest */
+struct ec2_unassign_private_ip_addresses_request {
+	const char *network_interface_id;
+	const char **private_ip_addresses;
+	size_t n_private_ip_addresses;
+	const char **ipv4_prefixes;
+	size_t n_ipv4_prefixes;
 };
 
 /* UpdateSecurityGroupRuleDescriptionsEgressRequest */
@@ -1375,20 +2487,39 @@ struct ec2_vpc_ipv6_cidr_block_association {
 
 extern const struct ec2_shape ec2_shape_account_attribute;
 extern const struct ec2_shape ec2_shape_account_attribute_value;
+extern const struct ec2_shape ec2_shape_address;
+extern const struct ec2_shape ec2_shape_allocate_address_request;
+extern const struct ec2_shape ec2_shape_allocate_address_result;
+extern const struct ec2_shape ec2_shape_assign_private_ip_addresses_request;
+extern const struct ec2_shape ec2_shape_assign_private_ip_addresses_result;
+extern const struct ec2_shape ec2_shape_assigned_private_ip_address;
+extern const struct ec2_shape ec2_shape_associate_address_request;
+extern const struct ec2_shape ec2_shape_associate_address_result;
 extern const struct ec2_shape ec2_shape_associate_route_table_request;
 extern const struct ec2_shape ec2_shape_associate_route_table_result;
 extern const struct ec2_shape ec2_shape_associate_vpc_cidr_block_request;
 extern const struct ec2_shape ec2_shape_associate_vpc_cidr_block_result;
 extern const struct ec2_shape ec2_shape_attach_internet_gateway_request;
+extern const struct ec2_shape ec2_shape_attach_network_interface_request;
+extern const struct ec2_shape ec2_shape_attach_network_interface_result;
 extern const struct ec2_shape ec2_shape_attachment_ena_srd_specification;
 extern const struct ec2_shape ec2_shape_attachment_ena_srd_udp_specification;
 extern const struct ec2_shape ec2_shape_attribute_boolean_value;
+extern const struct ec2_shape ec2_shape_attribute_value;
 extern const struct ec2_shape ec2_shape_authorize_security_group_egress_request;
 extern const struct ec2_shape ec2_shape_authorize_security_group_egress_result;
 extern const struct ec2_shape ec2_shape_authorize_security_group_ingress_request;
 extern const struct ec2_shape ec2_shape_authorize_security_group_ingress_result;
 extern const struct ec2_shape ec2_shape_availability_zone;
 extern const struct ec2_shape ec2_shape_availability_zone_message;
+extern const struct ec2_shape ec2_shape_blob_attribute_value;
+extern const struct ec2_shape ec2_shape_block_device_mapping;
+extern const struct ec2_shape ec2_shape_capacity_reservation_specification;
+extern const struct ec2_shape ec2_shape_capacity_reservation_specification_response;
+extern const struct ec2_shape ec2_shape_capacity_reservation_target;
+extern const struct ec2_shape ec2_shape_capacity_reservation_target_response;
+extern const struct ec2_shape ec2_shape_cpu_options;
+extern const struct ec2_shape ec2_shape_cpu_options_request;
 extern const struct ec2_shape ec2_shape_create_default_vpc_request;
 extern const struct ec2_shape ec2_shape_create_default_vpc_result;
 extern const struct ec2_shape ec2_shape_create_internet_gateway_request;
@@ -1396,6 +2527,8 @@ extern const struct ec2_shape ec2_shape_create_internet_gateway_result;
 extern const struct ec2_shape ec2_shape_create_network_acl_entry_request;
 extern const struct ec2_shape ec2_shape_create_network_acl_request;
 extern const struct ec2_shape ec2_shape_create_network_acl_result;
+extern const struct ec2_shape ec2_shape_create_network_interface_request;
+extern const struct ec2_shape ec2_shape_create_network_interface_result;
 extern const struct ec2_shape ec2_shape_create_route_request;
 extern const struct ec2_shape ec2_shape_create_route_result;
 extern const struct ec2_shape ec2_shape_create_route_table_request;
@@ -1407,9 +2540,11 @@ extern const struct ec2_shape ec2_shape_create_subnet_result;
 extern const struct ec2_shape ec2_shape_create_tags_request;
 extern const struct ec2_shape ec2_shape_create_vpc_request;
 extern const struct ec2_shape ec2_shape_create_vpc_result;
+extern const struct ec2_shape ec2_shape_credit_specification_request;
 extern const struct ec2_shape ec2_shape_delete_internet_gateway_request;
 extern const struct ec2_shape ec2_shape_delete_network_acl_entry_request;
 extern const struct ec2_shape ec2_shape_delete_network_acl_request;
+extern const struct ec2_shape ec2_shape_delete_network_interface_request;
 extern const struct ec2_shape ec2_shape_delete_route_request;
 extern const struct ec2_shape ec2_shape_delete_route_table_request;
 extern const struct ec2_shape ec2_shape_delete_security_group_request;
@@ -1418,12 +2553,23 @@ extern const struct ec2_shape ec2_shape_delete_tags_request;
 extern const struct ec2_shape ec2_shape_delete_vpc_request;
 extern const struct ec2_shape ec2_shape_describe_account_attributes_request;
 extern const struct ec2_shape ec2_shape_describe_account_attributes_result;
+extern const struct ec2_shape ec2_shape_describe_addresses_request;
+extern const struct ec2_shape ec2_shape_describe_addresses_result;
 extern const struct ec2_shape ec2_shape_describe_availability_zones_request;
 extern const struct ec2_shape ec2_shape_describe_availability_zones_result;
+extern const struct ec2_shape ec2_shape_describe_images_request;
+extern const struct ec2_shape ec2_shape_describe_images_result;
+extern const struct ec2_shape ec2_shape_describe_instance_attribute_request;
+extern const struct ec2_shape ec2_shape_describe_instance_status_request;
+extern const struct ec2_shape ec2_shape_describe_instance_status_result;
+extern const struct ec2_shape ec2_shape_describe_instances_request;
+extern const struct ec2_shape ec2_shape_describe_instances_result;
 extern const struct ec2_shape ec2_shape_describe_internet_gateways_request;
 extern const struct ec2_shape ec2_shape_describe_internet_gateways_result;
 extern const struct ec2_shape ec2_shape_describe_network_acls_request;
 extern const struct ec2_shape ec2_shape_describe_network_acls_result;
+extern const struct ec2_shape ec2_shape_describe_network_interface_attribute_request;
+extern const struct ec2_shape ec2_shape_describe_network_interface_attribute_result;
 extern const struct ec2_shape ec2_shape_describe_network_interfaces_request;
 extern const struct ec2_shape ec2_shape_describe_network_interfaces_result;
 extern const struct ec2_shape ec2_shape_describe_regions_request;
@@ -1443,43 +2589,103 @@ extern const struct ec2_shape ec2_shape_describe_vpc_attribute_result;
 extern const struct ec2_shape ec2_shape_describe_vpcs_request;
 extern const struct ec2_shape ec2_shape_describe_vpcs_result;
 extern const struct ec2_shape ec2_shape_detach_internet_gateway_request;
+extern const struct ec2_shape ec2_shape_detach_network_interface_request;
+extern const struct ec2_shape ec2_shape_disassociate_address_request;
 extern const struct ec2_shape ec2_shape_disassociate_route_table_request;
 extern const struct ec2_shape ec2_shape_disassociate_vpc_cidr_block_request;
 extern const struct ec2_shape ec2_shape_disassociate_vpc_cidr_block_result;
+extern const struct ec2_shape ec2_shape_ebs_block_device;
+extern const struct ec2_shape ec2_shape_ebs_instance_block_device;
+extern const struct ec2_shape ec2_shape_ebs_instance_block_device_specification;
+extern const struct ec2_shape ec2_shape_elastic_gpu_association;
+extern const struct ec2_shape ec2_shape_elastic_gpu_specification;
+extern const struct ec2_shape ec2_shape_elastic_inference_accelerator;
+extern const struct ec2_shape ec2_shape_elastic_inference_accelerator_association;
+extern const struct ec2_shape ec2_shape_ena_srd_specification;
+extern const struct ec2_shape ec2_shape_ena_srd_udp_specification;
+extern const struct ec2_shape ec2_shape_enclave_options;
+extern const struct ec2_shape ec2_shape_enclave_options_request;
 extern const struct ec2_shape ec2_shape_filter;
+extern const struct ec2_shape ec2_shape_get_console_output_request;
+extern const struct ec2_shape ec2_shape_get_console_output_result;
 extern const struct ec2_shape ec2_shape_group_identifier;
+extern const struct ec2_shape ec2_shape_hibernation_options;
+extern const struct ec2_shape ec2_shape_hibernation_options_request;
+extern const struct ec2_shape ec2_shape_iam_instance_profile;
+extern const struct ec2_shape ec2_shape_iam_instance_profile_specification;
 extern const struct ec2_shape ec2_shape_icmp_type_code;
+extern const struct ec2_shape ec2_shape_image;
+extern const struct ec2_shape ec2_shape_instance;
+extern const struct ec2_shape ec2_shape_instance_attribute;
+extern const struct ec2_shape ec2_shape_instance_block_device_mapping;
+extern const struct ec2_shape ec2_shape_instance_block_device_mapping_specification;
+extern const struct ec2_shape ec2_shape_instance_ipv4_prefix;
+extern const struct ec2_shape ec2_shape_instance_ipv6_address;
+extern const struct ec2_shape ec2_shape_instance_ipv6_prefix;
+extern const struct ec2_shape ec2_shape_instance_maintenance_options;
+extern const struct ec2_shape ec2_shape_instance_maintenance_options_request;
+extern const struct ec2_shape ec2_shape_instance_market_options_request;
+extern const struct ec2_shape ec2_shape_instance_metadata_options_request;
+extern const struct ec2_shape ec2_shape_instance_metadata_options_response;
+extern const struct ec2_shape ec2_shape_instance_network_interface;
+extern const struct ec2_shape ec2_shape_instance_network_interface_association;
+extern const struct ec2_shape ec2_shape_instance_network_interface_attachment;
+extern const struct ec2_shape ec2_shape_instance_network_interface_specification;
+extern const struct ec2_shape ec2_shape_instance_private_ip_address;
+extern const struct ec2_shape ec2_shape_instance_state;
+extern const struct ec2_shape ec2_shape_instance_state_change;
+extern const struct ec2_shape ec2_shape_instance_status;
+extern const struct ec2_shape ec2_shape_instance_status_details;
+extern const struct ec2_shape ec2_shape_instance_status_event;
+extern const struct ec2_shape ec2_shape_instance_status_summary;
 extern const struct ec2_shape ec2_shape_internet_gateway;
 extern const struct ec2_shape ec2_shape_internet_gateway_attachment;
 extern const struct ec2_shape ec2_shape_ip_permission;
 extern const struct ec2_shape ec2_shape_ip_range;
 extern const struct ec2_shape ec2_shape_ipv4_prefix_specification;
+extern const struct ec2_shape ec2_shape_ipv4_prefix_specification_request;
 extern const struct ec2_shape ec2_shape_ipv6_prefix_specification;
+extern const struct ec2_shape ec2_shape_ipv6_prefix_specification_request;
 extern const struct ec2_shape ec2_shape_ipv6_range;
+extern const struct ec2_shape ec2_shape_launch_template_specification;
+extern const struct ec2_shape ec2_shape_license_configuration;
+extern const struct ec2_shape ec2_shape_license_configuration_request;
+extern const struct ec2_shape ec2_shape_modify_instance_attribute_request;
+extern const struct ec2_shape ec2_shape_modify_network_interface_attribute_request;
 extern const struct ec2_shape ec2_shape_modify_security_group_rules_request;
 extern const struct ec2_shape ec2_shape_modify_security_group_rules_result;
 extern const struct ec2_shape ec2_shape_modify_subnet_attribute_request;
 extern const struct ec2_shape ec2_shape_modify_vpc_attribute_request;
+extern const struct ec2_shape ec2_shape_monitoring;
 extern const struct ec2_shape ec2_shape_network_acl;
 extern const struct ec2_shape ec2_shape_network_acl_association;
 extern const struct ec2_shape ec2_shape_network_acl_entry;
 extern const struct ec2_shape ec2_shape_network_interface;
 extern const struct ec2_shape ec2_shape_network_interface_association;
 extern const struct ec2_shape ec2_shape_network_interface_attachment;
+extern const struct ec2_shape ec2_shape_network_interface_attachment_changes;
 extern const struct ec2_shape ec2_shape_network_interface_ipv6_address;
 extern const struct ec2_shape ec2_shape_network_interface_private_ip_address;
+extern const struct ec2_shape ec2_shape_placement;
 extern const struct ec2_shape ec2_shape_port_range;
 extern const struct ec2_shape ec2_shape_prefix_list_id;
 extern const struct ec2_shape ec2_shape_private_dns_name_options_on_launch;
+extern const struct ec2_shape ec2_shape_private_dns_name_options_request;
+extern const struct ec2_shape ec2_shape_private_dns_name_options_response;
+extern const struct ec2_shape ec2_shape_private_ip_address_specification;
+extern const struct ec2_shape ec2_shape_product_code;
 extern const struct ec2_shape ec2_shape_propagating_vgw;
+extern const struct ec2_shape ec2_shape_reboot_instances_request;
 extern const struct ec2_shape ec2_shape_referenced_security_group;
 extern const struct ec2_shape ec2_shape_region;
+extern const struct ec2_shape ec2_shape_release_address_request;
 extern const struct ec2_shape ec2_shape_replace_network_acl_association_request;
 extern const struct ec2_shape ec2_shape_replace_network_acl_association_result;
 extern const struct ec2_shape ec2_shape_replace_network_acl_entry_request;
 extern const struct ec2_shape ec2_shape_replace_route_request;
 extern const struct ec2_shape ec2_shape_replace_route_table_association_request;
 extern const struct ec2_shape ec2_shape_replace_route_table_association_result;
+extern const struct ec2_shape ec2_shape_reservation;
 extern const struct ec2_shape ec2_shape_revoke_security_group_egress_request;
 extern const struct ec2_shape ec2_shape_revoke_security_group_egress_result;
 extern const struct ec2_shape ec2_shape_revoke_security_group_ingress_request;
@@ -1488,17 +2694,28 @@ extern const struct ec2_shape ec2_shape_route;
 extern const struct ec2_shape ec2_shape_route_table;
 extern const struct ec2_shape ec2_shape_route_table_association;
 extern const struct ec2_shape ec2_shape_route_table_association_state;
+extern const struct ec2_shape ec2_shape_run_instances_monitoring_enabled;
+extern const struct ec2_shape ec2_shape_run_instances_request;
 extern const struct ec2_shape ec2_shape_security_group;
 extern const struct ec2_shape ec2_shape_security_group_rule;
 extern const struct ec2_shape ec2_shape_security_group_rule_description;
 extern const struct ec2_shape ec2_shape_security_group_rule_request;
 extern const struct ec2_shape ec2_shape_security_group_rule_update;
+extern const struct ec2_shape ec2_shape_spot_market_options;
+extern const struct ec2_shape ec2_shape_start_instances_request;
+extern const struct ec2_shape ec2_shape_start_instances_result;
+extern const struct ec2_shape ec2_shape_state_reason;
+extern const struct ec2_shape ec2_shape_stop_instances_request;
+extern const struct ec2_shape ec2_shape_stop_instances_result;
 extern const struct ec2_shape ec2_shape_subnet;
 extern const struct ec2_shape ec2_shape_subnet_cidr_block_state;
 extern const struct ec2_shape ec2_shape_subnet_ipv6_cidr_block_association;
 extern const struct ec2_shape ec2_shape_tag;
 extern const struct ec2_shape ec2_shape_tag_description;
 extern const struct ec2_shape ec2_shape_tag_specification;
+extern const struct ec2_shape ec2_shape_terminate_instances_request;
+extern const struct ec2_shape ec2_shape_terminate_instances_result;
+extern const struct ec2_shape ec2_shape_unassign_private_ip_addresses_request;
 extern const struct ec2_shape ec2_shape_update_security_group_rule_descriptions_egress_request;
 extern const struct ec2_shape ec2_shape_update_security_group_rule_descriptions_egress_result;
 extern const struct ec2_shape ec2_shape_update_security_group_rule_descriptions_ingress_request;
@@ -1520,6 +2737,15 @@ struct api_handler {
 };
 extern const struct api_handler api_handlers[];
 
+int api_allocate_address(struct api_ctx *ctx,
+    const struct ec2_allocate_address_request *in,
+    struct ec2_allocate_address_result *out);
+int api_assign_private_ip_addresses(struct api_ctx *ctx,
+    const struct ec2_assign_private_ip_addresses_request *in,
+    struct ec2_assign_private_ip_addresses_result *out);
+int api_associate_address(struct api_ctx *ctx,
+    const struct ec2_associate_address_request *in,
+    struct ec2_associate_address_result *out);
 int api_associate_route_table(struct api_ctx *ctx,
     const struct ec2_associate_route_table_request *in,
     struct ec2_associate_route_table_result *out);
@@ -1528,6 +2754,9 @@ int api_associate_vpc_cidr_block(struct api_ctx *ctx,
     struct ec2_associate_vpc_cidr_block_result *out);
 int api_attach_internet_gateway(struct api_ctx *ctx,
     const struct ec2_attach_internet_gateway_request *in);
+int api_attach_network_interface(struct api_ctx *ctx,
+    const struct ec2_attach_network_interface_request *in,
+    struct ec2_attach_network_interface_result *out);
 int api_authorize_security_group_egress(struct api_ctx *ctx,
     const struct ec2_authorize_security_group_egress_request *in,
     struct ec2_authorize_security_group_egress_result *out);
@@ -1545,6 +2774,9 @@ int api_create_network_acl(struct api_ctx *ctx,
     struct ec2_create_network_acl_result *out);
 int api_create_network_acl_entry(struct api_ctx *ctx,
     const struct ec2_create_network_acl_entry_request *in);
+int api_create_network_interface(struct api_ctx *ctx,
+    const struct ec2_create_network_interface_request *in,
+    struct ec2_create_network_interface_result *out);
 int api_create_route(struct api_ctx *ctx,
     const struct ec2_create_route_request *in,
     struct ec2_create_route_result *out);
@@ -1567,6 +2799,8 @@ int api_delete_network_acl(struct api_ctx *ctx,
     const struct ec2_delete_network_acl_request *in);
 int api_delete_network_acl_entry(struct api_ctx *ctx,
     const struct ec2_delete_network_acl_entry_request *in);
+int api_delete_network_interface(struct api_ctx *ctx,
+    const struct ec2_delete_network_interface_request *in);
 int api_delete_route(struct api_ctx *ctx,
     const struct ec2_delete_route_request *in);
 int api_delete_route_table(struct api_ctx *ctx,
@@ -1582,15 +2816,33 @@ int api_delete_vpc(struct api_ctx *ctx,
 int api_describe_account_attributes(struct api_ctx *ctx,
     const struct ec2_describe_account_attributes_request *in,
     struct ec2_describe_account_attributes_result *out);
+int api_describe_addresses(struct api_ctx *ctx,
+    const struct ec2_describe_addresses_request *in,
+    struct ec2_describe_addresses_result *out);
 int api_describe_availability_zones(struct api_ctx *ctx,
     const struct ec2_describe_availability_zones_request *in,
     struct ec2_describe_availability_zones_result *out);
+int api_describe_images(struct api_ctx *ctx,
+    const struct ec2_describe_images_request *in,
+    struct ec2_describe_images_result *out);
+int api_describe_instance_attribute(struct api_ctx *ctx,
+    const struct ec2_describe_instance_attribute_request *in,
+    struct ec2_instance_attribute *out);
+int api_describe_instance_status(struct api_ctx *ctx,
+    const struct ec2_describe_instance_status_request *in,
+    struct ec2_describe_instance_status_result *out);
+int api_describe_instances(struct api_ctx *ctx,
+    const struct ec2_describe_instances_request *in,
+    struct ec2_describe_instances_result *out);
 int api_describe_internet_gateways(struct api_ctx *ctx,
     const struct ec2_describe_internet_gateways_request *in,
     struct ec2_describe_internet_gateways_result *out);
 int api_describe_network_acls(struct api_ctx *ctx,
     const struct ec2_describe_network_acls_request *in,
     struct ec2_describe_network_acls_result *out);
+int api_describe_network_interface_attribute(struct api_ctx *ctx,
+    const struct ec2_describe_network_interface_attribute_request *in,
+    struct ec2_describe_network_interface_attribute_result *out);
 int api_describe_network_interfaces(struct api_ctx *ctx,
     const struct ec2_describe_network_interfaces_request *in,
     struct ec2_describe_network_interfaces_result *out);
@@ -1620,11 +2872,22 @@ int api_describe_vpcs(struct api_ctx *ctx,
     struct ec2_describe_vpcs_result *out);
 int api_detach_internet_gateway(struct api_ctx *ctx,
     const struct ec2_detach_internet_gateway_request *in);
+int api_detach_network_interface(struct api_ctx *ctx,
+    const struct ec2_detach_network_interface_request *in);
+int api_disassociate_address(struct api_ctx *ctx,
+    const struct ec2_disassociate_address_request *in);
 int api_disassociate_route_table(struct api_ctx *ctx,
     const struct ec2_disassociate_route_table_request *in);
 int api_disassociate_vpc_cidr_block(struct api_ctx *ctx,
     const struct ec2_disassociate_vpc_cidr_block_request *in,
     struct ec2_disassociate_vpc_cidr_block_result *out);
+int api_get_console_output(struct api_ctx *ctx,
+    const struct ec2_get_console_output_request *in,
+    struct ec2_get_console_output_result *out);
+int api_modify_instance_attribute(struct api_ctx *ctx,
+    const struct ec2_modify_instance_attribute_request *in);
+int api_modify_network_interface_attribute(struct api_ctx *ctx,
+    const struct ec2_modify_network_interface_attribute_request *in);
 int api_modify_security_group_rules(struct api_ctx *ctx,
     const struct ec2_modify_security_group_rules_request *in,
     struct ec2_modify_security_group_rules_result *out);
@@ -1632,6 +2895,10 @@ int api_modify_subnet_attribute(struct api_ctx *ctx,
     const struct ec2_modify_subnet_attribute_request *in);
 int api_modify_vpc_attribute(struct api_ctx *ctx,
     const struct ec2_modify_vpc_attribute_request *in);
+int api_reboot_instances(struct api_ctx *ctx,
+    const struct ec2_reboot_instances_request *in);
+int api_release_address(struct api_ctx *ctx,
+    const struct ec2_release_address_request *in);
 int api_replace_network_acl_association(struct api_ctx *ctx,
     const struct ec2_replace_network_acl_association_request *in,
     struct ec2_replace_network_acl_association_result *out);
@@ -1648,6 +2915,19 @@ int api_revoke_security_group_egress(struct api_ctx *ctx,
 int api_revoke_security_group_ingress(struct api_ctx *ctx,
     const struct ec2_revoke_security_group_ingress_request *in,
     struct ec2_revoke_security_group_ingress_result *out);
+int api_run_instances(struct api_ctx *ctx,
+    const struct ec2_run_instances_request *in, struct ec2_reservation *out);
+int api_start_instances(struct api_ctx *ctx,
+    const struct ec2_start_instances_request *in,
+    struct ec2_start_instances_result *out);
+int api_stop_instances(struct api_ctx *ctx,
+    const struct ec2_stop_instances_request *in,
+    struct ec2_stop_instances_result *out);
+int api_terminate_instances(struct api_ctx *ctx,
+    const struct ec2_terminate_instances_request *in,
+    struct ec2_terminate_instances_result *out);
+int api_unassign_private_ip_addresses(struct api_ctx *ctx,
+    const struct ec2_unassign_private_ip_addresses_request *in);
 int api_update_security_group_rule_descriptions_egress(struct api_ctx *ctx,
     const struct ec2_update_security_group_rule_descriptions_egress_request *in,
     struct ec2_update_security_group_rule_descriptions_egress_result *out);

@@ -4,6 +4,8 @@
  * (or JSON with --json).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -28,6 +30,9 @@ usage(FILE *f)
 	    "  account create NAME   create an account; prints its keys as a\n"
 	    "                        shared-credentials profile named NAME\n"
 	    "  account list          list the accounts\n"
+	    "  exec INSTANCE -- CMD  run CMD inside a running instance (its network\n"
+	    "                        namespace); the exit status is CMD's\n"
+	    "  internet -- CMD       run CMD on the simulated internet's host\n"
 	    "\n"
 	    "  --data-dir DIR        the vpcd to talk to (default /var/lib/vpcd)\n"
 	    "  --json                print the daemon's answer as JSON\n");
@@ -123,11 +128,67 @@ cmd_account(int argc, char **argv)
 	return 2;
 }
 
+/* Enters namespace 'ns' and replaces this process by argv. */
+static int
+run_in(const char *ns, char **argv)
+{
+	char path[160];
+	int fd;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || setns(fd, CLONE_NEWNET)) {
+		fprintf(stderr, "vpcctl: cannot enter %s: %s%s\n", ns, strerror(errno),
+		    errno == EPERM ? " (vpcctl exec needs root)" : "");
+		return 1;
+	}
+	execvp(argv[0], argv);
+	fprintf(stderr, "vpcctl: %s: %s\n", argv[0], strerror(errno));
+	return 127;
+}
+
+/* "exec INSTANCE -- CMD..." and "internet -- CMD...". */
+static int
+cmd_run(json_t *req, int argc, char **argv)
+{
+	json_t *a;
+	char ns[128];
+
+	if (argc < 2 || strcmp(argv[0], "--") != 0) {
+		json_decref(req);
+		usage(stderr);
+		return 2;
+	}
+	as_json = false;  /* the command's own output is what is printed */
+	a = call(req);
+	STR_COPY(ns, json_string_value(json_object_get(a, "ns")));
+	json_decref(a);
+	return run_in(ns, argv + 1);
+}
+
+static int
+cmd_exec(int argc, char **argv)
+{
+	if (argc < 1) {
+		usage(stderr);
+		return 2;
+	}
+	return cmd_run(json_pack("{s:s, s:s}", "cmd", "namespace", "instance", argv[0]),
+	    argc - 1, argv + 1);
+}
+
+static int
+cmd_internet(int argc, char **argv)
+{
+	return cmd_run(json_pack("{s:s, s:b}", "cmd", "namespace", "internet", 1), argc, argv);
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "account", cmd_account },
+	{ "exec", cmd_exec },
+	{ "internet", cmd_internet },
 };
 
 int

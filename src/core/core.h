@@ -163,7 +163,8 @@ struct core_subnet {
 	char az[32];
 	bool map_public_ip;
 	bool is_default_for_az;
-	uint32_t n_used;  /* addresses taken by interfaces */
+	/* Derived, not saved: addresses taken by the interfaces inside. */
+	uint32_t n_used;
 };
 
 /* Route targets, with the EC2 member that names them. */
@@ -315,6 +316,8 @@ struct core_instance {
 	unsigned boot;                /* incremented at every start: the data
 	                               * plane runs user data once per boot */
 	bool is_disable_api_termination;
+	bool has_auto_public_ip;      /* the primary interface gets a public
+	                               * address at every start */
 };
 
 /* An Elastic IP address. */
@@ -366,6 +369,11 @@ struct core_model {
 	/* DryRun: mutating functions validate, then stop at their commit
 	 * point with DryRunOperation instead of changing anything. */
 	bool is_dry_run;
+	/* No data plane moves instances through their transitional states:
+	 * the core completes each transition at once (pending -> running,
+	 * stopping -> stopped, shutting-down -> terminated).  Set by the
+	 * daemon; core_model_init() sets it. */
+	bool is_dataplane_none;
 	/* Changes of the current transaction. */
 	struct core_res *dirty;
 	uint64_t *removed;  /* seq of each removed resource */
@@ -465,7 +473,8 @@ int core_subnet_create(struct core_model *m, struct core_vpc *vpc,
     struct core_error *err);
 int core_subnet_delete(struct core_model *m, struct core_subnet *sn,
     struct core_error *err);
-/* Addresses a subnet can still hand out (size - 5 reserved - used). */
+/* Addresses a subnet can still hand out (size - 5 reserved - the
+ * addresses of the interfaces inside). */
 uint64_t core_subnet_available(const struct core_subnet *sn);
 /* The route table a subnet uses (explicit or the VPC's main table). */
 struct core_rtb *core_subnet_rtb(const struct core_model *m,
@@ -562,5 +571,142 @@ int core_acl_entry_delete(struct core_model *m, struct core_acl *acl,
 int core_acl_replace_assoc(struct core_model *m, const char *owner,
     const char *assoc_id, struct core_acl *acl, const char **new_id,
     struct core_error *err);
+
+/*
+ * Network interfaces, Elastic IPs and the public address pool
+ * (core_eni.c).  Private addresses come from the subnet, lowest free
+ * first, never one of the four low reserved addresses or the broadcast
+ * address.  Public addresses (Elastic and auto-assigned) come from
+ * cfg->public_pool, shared by all accounts, never its network or
+ * broadcast address.
+ */
+struct core_eni_spec {
+	struct core_subnet *subnet;
+	const char *description;          /* NULL: "" */
+	const char *const *groups;        /* none: the VPC's default group */
+	size_t n_groups;
+	uint32_t primary_ip;              /* 0: the lowest free address */
+	const uint32_t *secondary_ips;    /* explicit secondary addresses */
+	size_t n_secondary_ips;
+	size_t n_secondary;               /* and this many more, picked */
+	bool is_requester_managed;
+	const char *interface_type;       /* NULL: "interface" */
+};
+/* Validates 'spec' (groups, explicit addresses, room in the subnet). */
+int core_eni_check(const struct core_model *m, const char *owner,
+    const struct core_eni_spec *spec, struct core_error *err);
+int core_eni_create(struct core_model *m, const char *owner,
+    const struct core_eni_spec *spec, struct core_eni **out, struct core_error *err);
+int core_eni_delete(struct core_model *m, struct core_eni *eni,
+    struct core_error *err);
+/* Checks a list of group ids for an interface in VPC 'vpc_id'. */
+int core_eni_groups_check(const struct core_model *m, const char *owner,
+    const char *vpc_id, const char *subnet_id, const char *const *groups, size_t n,
+    struct core_error *err);
+int core_eni_set_groups(struct core_model *m, struct core_eni *eni,
+    const char *const *groups, size_t n, struct core_error *err);
+/* Attaches 'eni' to 'inst' at 'device_index'; the new id in eni->attachment_id. */
+int core_eni_attach(struct core_model *m, struct core_eni *eni,
+    struct core_instance *inst, int device_index, struct core_error *err);
+int core_eni_detach(struct core_model *m, const char *owner,
+    const char *attachment_id, bool force, struct core_error *err);
+/* The owner's interface with attachment 'attachment_id', or NULL. */
+struct core_eni *core_eni_by_attachment(const struct core_model *m,
+    const char *owner, const char *attachment_id);
+/* Refuses changes to requester-managed interfaces (OperationNotPermitted).
+ * The functions here that a user reaches refuse them; the service that
+ * owns such an interface removes it with core_remove(). */
+int core_eni_check_managed(const struct core_eni *eni, struct core_error *err);
+/* Adds the explicit addresses 'ips' and 'count' picked ones; the new
+ * addresses are the last ones of eni->ips.  With 'allow_reassignment' an
+ * explicit address that is another interface's secondary moves here. */
+int core_eni_assign_ips(struct core_model *m, struct core_eni *eni,
+    const uint32_t *ips, size_t n, size_t count, bool allow_reassignment,
+    struct core_error *err);
+int core_eni_unassign_ips(struct core_model *m, struct core_eni *eni,
+    const uint32_t *ips, size_t n, struct core_error *err);
+/* The interfaces of an instance: device 0 first. 'out' holds CORE_INSTANCE_ENIS_MAX. */
+#define CORE_INSTANCE_ENIS_MAX 32
+size_t core_instance_enis(const struct core_model *m, const struct core_instance *inst,
+    struct core_eni **out);
+/* The Elastic IP associated with private address 'ip' of 'eni', or NULL. */
+struct core_eip *core_eip_for(const struct core_model *m, const struct core_eni *eni,
+    uint32_t ip);
+/* The public address of 'eni''s primary address: its Elastic IP, else the
+ * auto-assigned one, else 0. */
+uint32_t core_eni_public_ip(const struct core_model *m, const struct core_eni *eni);
+/* How many pool addresses are free; takes the lowest free one (-ENOSPC,
+ * InsufficientAddressCapacity). */
+size_t core_pool_free(const struct core_model *m);
+int core_pool_take(const struct core_model *m, uint32_t *ip, struct core_error *err);
+
+int core_eip_allocate(struct core_model *m, const char *owner, struct core_eip **out,
+    struct core_error *err);
+int core_eip_release(struct core_model *m, struct core_eip *eip, struct core_error *err);
+/* Associates 'eip' with private address 'private_ip' of 'eni' (0: its
+ * primary address). */
+int core_eip_associate(struct core_model *m, struct core_eip *eip, struct core_eni *eni,
+    uint32_t private_ip, bool allow_reassociation, struct core_error *err);
+int core_eip_disassociate(struct core_model *m, const char *owner, const char *assoc_id,
+    struct core_error *err);
+struct core_eip *core_eip_by_assoc(const struct core_model *m, const char *owner,
+    const char *assoc_id);
+struct core_eip *core_eip_by_ip(const struct core_model *m, const char *owner,
+    uint32_t public_ip);
+
+/*
+ * Instances (core_instance.c).
+ *
+ * States: RunInstances creates them pending; StopInstances moves
+ * pending/running to stopping, StartInstances stopped to pending,
+ * TerminateInstances anything to shutting-down.  The data plane completes
+ * each transition with core_instance_set_state() (pending -> running,
+ * stopping -> stopped, shutting-down -> terminated); without one
+ * (m->is_dataplane_none) the core completes it within the same call.
+ * Entering stopped releases the auto-assigned public address; entering
+ * terminated disassociates Elastic IPs, deletes the interfaces marked
+ * DeleteOnTermination and detaches the others.  Terminated instances stay
+ * visible.
+ */
+struct core_nic_spec {
+	int device_index;
+	struct core_eni *eni;            /* an existing interface to attach, or */
+	struct core_eni_spec create;     /* one to create */
+	bool is_public_ip;               /* device 0: an auto-assigned address */
+	bool delete_on_termination;
+};
+struct core_run_spec {
+	const char *image_id;
+	const char *instance_type;
+	const char *key_name;            /* NULL if none */
+	const char *user_data;           /* base64, NULL if none */
+	const char *client_token;        /* NULL if none */
+	bool is_disable_api_termination;
+	unsigned min_count, max_count;
+	struct core_nic_spec *nics;      /* one has device index 0 */
+	size_t n_nics;
+};
+/* Launches max_count instances if capacity allows, else at least
+ * min_count; 'out' has room for max_count pointers. */
+int core_instances_run(struct core_model *m, const char *owner,
+    const struct core_run_spec *spec, struct core_instance **out, size_t *n_out,
+    struct core_error *err);
+/* Each sets '*prev' to the state before the call. */
+int core_instance_terminate(struct core_model *m, struct core_instance *inst,
+    enum core_instance_state *prev, struct core_error *err);
+int core_instance_stop(struct core_model *m, struct core_instance *inst, bool force,
+    enum core_instance_state *prev, struct core_error *err);
+int core_instance_start(struct core_model *m, struct core_instance *inst,
+    enum core_instance_state *prev, struct core_error *err);
+int core_instance_reboot(struct core_model *m, struct core_instance *inst,
+    struct core_error *err);
+/* Moves 'inst' to 'st' with the state's side effects and marks it dirty;
+ * -EINVAL for a terminated instance.  For the data plane. */
+int core_instance_set_state(struct core_model *m, struct core_instance *inst,
+    enum core_instance_state st);
+/* EC2's name and code of a state ("running", 16). */
+const char *core_instance_state_name(enum core_instance_state st);
+int core_instance_state_code(enum core_instance_state st);
+bool core_instance_is_gone(const struct core_instance *inst);  /* shutting-down, terminated */
 
 #endif

@@ -43,6 +43,8 @@ int core_route_target_check(struct core_model *m, const struct core_rtb *rtb,
 bool core_route_target_is_active(const struct core_model *m,
     const struct core_rtb *rtb, const struct core_route *r);
 bool core_sg_has_dependents(const struct core_model *m, const struct core_sg *sg);
+/* Whether an interface in the VPC has a public address (auto or Elastic). */
+bool core_vpc_has_public_addresses(const struct core_model *m, const struct core_vpc *vpc);
 /* Whether two VPCs are joined by an active peering connection. */
 bool core_vpcs_peered(const struct core_model *m, const char *owner_a,
     const char *vpc_a, const char *owner_b, const char *vpc_b);

@@ -131,6 +131,7 @@ core_model_init(struct core_model *m, const struct core_config *cfg)
 	memset(m, 0, sizeof(*m));
 	m->cfg = cfg;
 	m->next_seq = 1;
+	m->is_dataplane_none = true;
 	map_init(&m->ids);
 	map_init(&m->keys);
 	map_init(&m->sg_names);
@@ -210,6 +211,14 @@ count_adjust(struct core_model *m, const struct core_res *r, int delta)
 		a->n_owned[r->type] += (uint32_t)delta;
 	if (vpc)
 		vpc->n_children[r->type] += (uint32_t)delta;
+	/* A subnet's used addresses are its interfaces' addresses. */
+	if (r->type == CORE_ENI) {
+		const struct core_eni *eni = (const struct core_eni *)r;
+		struct core_subnet *sn = core_find(m, CORE_SUBNET, r->owner, eni->subnet_id);
+
+		if (sn)
+			sn->n_used += (uint32_t)(delta * (int)eni->n_ips);
+	}
 }
 
 size_t
@@ -414,6 +423,13 @@ core_res_free(struct core_res *r)
 	case CORE_ACL:
 		free(((struct core_acl *)r)->entries);
 		free(((struct core_acl *)r)->assocs);
+		break;
+	case CORE_ENI:
+		free(((struct core_eni *)r)->description);
+		break;
+	case CORE_INSTANCE:
+		free(((struct core_instance *)r)->state_reason);
+		free(((struct core_instance *)r)->user_data);
 		break;
 	default:
 		break;

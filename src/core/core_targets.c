@@ -1,7 +1,8 @@
 /*
- * Resources that later parts of vpcd add (instances, network interfaces,
- * NAT gateways, peering connections): until they exist, no VPC, subnet or
- * group depends on them and no route can target them.
+ * How instances and network interfaces tie into the rest of the model:
+ * they keep VPCs, subnets and security groups from being deleted, and
+ * routes can target them.  NAT gateways and peering connections are not
+ * modelled yet: no route can target them.
  */
 #include <errno.h>
 #include <string.h>
@@ -9,21 +10,68 @@
 #include "core.h"
 #include "core_int.h"
 
+#define ENI(r) ((const struct core_eni *)(r))
+#define INST(r) ((const struct core_instance *)(r))
+
+static bool
+is_live_in(const struct core_res *r, const char *owner, const char *vpc_id,
+    const char *subnet_id)
+{
+	const struct core_instance *inst = INST(r);
+
+	return inst->state != CORE_INSTANCE_TERMINATED && strcmp(r->owner, owner) == 0 &&
+	    (vpc_id == NULL || strcmp(inst->vpc_id, vpc_id) == 0) &&
+	    (subnet_id == NULL || strcmp(inst->subnet_id, subnet_id) == 0);
+}
+
 bool
 core_vpc_has_dependents(const struct core_model *m, const struct core_vpc *vpc)
 {
+	if (vpc->n_children[CORE_ENI])
+		return true;
+	CORE_FOREACH(m, CORE_INSTANCE, r)
+		if (is_live_in(r, vpc->res.owner, vpc->res.id, NULL))
+			return true;
 	return false;
 }
 
 bool
 core_subnet_has_dependents(const struct core_model *m, const struct core_subnet *sn)
 {
+	CORE_FOREACH(m, CORE_ENI, r)
+		if (strcmp(ENI(r)->subnet_id, sn->res.id) == 0)
+			return true;
+	CORE_FOREACH(m, CORE_INSTANCE, r)
+		if (is_live_in(r, sn->res.owner, NULL, sn->res.id))
+			return true;
 	return false;
 }
 
 bool
 core_sg_has_dependents(const struct core_model *m, const struct core_sg *sg)
 {
+	CORE_FOREACH(m, CORE_ENI, r)
+		for (size_t i = 0; i < ENI(r)->n_groups; i++)
+			if (strcmp(ENI(r)->groups[i], sg->res.id) == 0)
+				return true;
+	return false;
+}
+
+bool
+core_vpc_has_public_addresses(const struct core_model *m, const struct core_vpc *vpc)
+{
+	CORE_FOREACH(m, CORE_ENI, r)
+		if (strcmp(ENI(r)->vpc_id, vpc->res.id) == 0 &&
+		    strcmp(r->owner, vpc->res.owner) == 0 && core_eni_public_ip(m, ENI(r)))
+			return true;
+	CORE_FOREACH(m, CORE_EIP, r) {
+		const struct core_eip *eip = (const struct core_eip *)r;
+		const struct core_eni *eni;
+
+		if (eip->eni_id[0] && (eni = core_find(m, CORE_ENI, r->owner, eip->eni_id)) &&
+		    strcmp(eni->vpc_id, vpc->res.id) == 0)
+			return true;
+	}
 	return false;
 }
 
@@ -34,20 +82,49 @@ core_vpcs_peered(const struct core_model *m, const char *owner_a, const char *vp
 	return false;
 }
 
+static int
+other_network(const struct core_rtb *rtb, const char *what, const char *id,
+    struct core_error *err)
+{
+	return core_fail(err, "InvalidParameterValue",
+	    "route table %s and %s %s belong to different networks", rtb->res.id, what, id);
+}
+
 int
 core_route_target_check(struct core_model *m, const struct core_rtb *rtb,
     const struct core_route_spec *spec, struct core_error *err)
 {
+	const struct core_instance *inst;
+	const struct core_eni *eni;
+	struct core_eni *enis[CORE_INSTANCE_ENIS_MAX];
+
 	switch (spec->target_type) {
 	case CORE_TARGET_NATGW:
 		return core_fail(err, "InvalidNatGatewayID.NotFound",
 		    "The natGateway ID '%s' does not exist", spec->target);
 	case CORE_TARGET_INSTANCE:
-		return core_fail(err, "InvalidInstanceID.NotFound",
-		    "The instance ID '%s' does not exist", spec->target);
+		inst = core_lookup(m, CORE_INSTANCE, rtb->res.owner, spec->target, err);
+		if (inst == NULL)
+			return -ENOENT;
+		if (strcmp(inst->vpc_id, rtb->vpc_id) != 0)
+			return other_network(rtb, "instance", inst->res.id, err);
+		if (inst->state == CORE_INSTANCE_TERMINATED ||
+		    inst->state == CORE_INSTANCE_SHUTTING_DOWN)
+			return core_fail(err, "IncorrectInstanceState",
+			    "The instance '%s' is not in a valid state for this operation.",
+			    inst->res.id);
+		if (core_instance_enis(m, inst, enis) > 1)
+			return core_fail(err, "InvalidInstanceID",
+			    "There are multiple interfaces attached to instance '%s'. Please "
+			    "specify an interface ID for the operation instead.", inst->res.id);
+		return 0;
 	case CORE_TARGET_ENI:
-		return core_fail(err, "InvalidNetworkInterfaceID.NotFound",
-		    "The networkInterface ID '%s' does not exist", spec->target);
+		eni = core_lookup(m, CORE_ENI, rtb->res.owner, spec->target, err);
+		if (eni == NULL)
+			return -ENOENT;
+		if (strcmp(eni->vpc_id, rtb->vpc_id) != 0)
+			return other_network(rtb, "network interface", eni->res.id, err);
+		return 0;
 	case CORE_TARGET_PCX:
 		return core_fail(err, "InvalidVpcPeeringConnectionID.NotFound",
 		    "The vpcPeeringConnection ID '%s' does not exist", spec->target);
@@ -60,5 +137,16 @@ bool
 core_route_target_is_active(const struct core_model *m, const struct core_rtb *rtb,
     const struct core_route *r)
 {
-	return false;
+	const struct core_instance *inst;
+
+	switch (r->target_type) {
+	case CORE_TARGET_INSTANCE:
+		inst = core_find(m, CORE_INSTANCE, rtb->res.owner, r->target);
+		return inst && (inst->state == CORE_INSTANCE_PENDING ||
+		    inst->state == CORE_INSTANCE_RUNNING);
+	case CORE_TARGET_ENI:
+		return core_find(m, CORE_ENI, rtb->res.owner, r->target) != NULL;
+	default:
+		return false;
+	}
 }

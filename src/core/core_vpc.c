@@ -422,6 +422,10 @@ core_igw_detach(struct core_model *m, struct core_igw *igw, struct core_vpc *vpc
 	if (strcmp(igw->vpc_id, vpc->res.id) != 0)
 		return core_fail(err, "Gateway.NotAttached",
 		    "resource %s is not attached to network %s", igw->res.id, vpc->res.id);
+	if (core_vpc_has_public_addresses(m, vpc))
+		return core_fail(err, "DependencyViolation",
+		    "Network %s has some mapped public address(es). Please unmap those "
+		    "public address(es) before detaching the gateway.", vpc->res.id);
 	if (core_commit_point(m, err))
 		return -EINVAL;
 	igw->vpc_id[0] = '\0';

@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "core/core.h"
+#include "dp/dp.h"
 
 enum daemon_dataplane {
 	DAEMON_DP_NONE,
@@ -46,7 +47,9 @@ int daemon_config_finish(struct daemon_config *cfg, char *err, size_t err_size);
 void daemon_ctl_path(const char *data_dir, char *out, size_t size);
 /* Serves the control socket on a thread until daemon_ctl_stop(). */
 struct daemon_ctl;
-int daemon_ctl_start(const char *data_dir, struct api_server *srv, struct daemon_ctl **out);
+/* 'dp' is NULL when vpcd runs without a data plane. */
+int daemon_ctl_start(const char *data_dir, struct api_server *srv, const struct dp_config *dp,
+    struct daemon_ctl **out);
 void daemon_ctl_stop(struct daemon_ctl *ctl);
 
 #endif

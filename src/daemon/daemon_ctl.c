@@ -23,6 +23,7 @@ struct daemon_ctl {
 	int stop_pipe[2];
 	pthread_t thread;
 	struct api_server *srv;
+	const struct dp_config *dp;  /* NULL without a data plane */
 	char path[108];
 };
 
@@ -67,6 +68,25 @@ do_account_list(const struct core_model *m, void *arg)
 	}
 	*(json_t **)arg = json_pack("{s:b, s:o}", "ok", 1, "accounts", list);
 	return 0;
+}
+
+struct ns_req {
+	const char *instance_id;
+	const char *state;
+};
+
+static int
+do_instance_state(const struct core_model *m, void *arg)
+{
+	static const char *const states[] = { "pending", "running", "stopping", "stopped",
+		"shutting-down", "terminated" };
+	struct ns_req *r = arg;
+	const struct core_instance *inst = core_find(m, CORE_INSTANCE, NULL, r->instance_id);
+
+	if (inst == NULL)
+		return -ENOENT;
+	r->state = states[inst->state];
+	return inst->state == CORE_INSTANCE_RUNNING ? 0 : -EAGAIN;
 }
 
 static json_t *
@@ -115,6 +135,29 @@ handle(struct daemon_ctl *ctl, json_t *req)
 
 		api_server_read(ctl->srv, do_account_list, &answer);
 		return answer;
+	}
+	if (strcmp(cmd, "namespace") == 0) {
+		/* Where vpcctl exec and vpcctl internet run their command. */
+		struct ns_req r = { json_string_value(json_object_get(req, "instance")), NULL };
+		char ns[DP_NS_MAX];
+		int rc;
+
+		if (ctl->dp == NULL)
+			return error_answer("the data plane is off (vpcd runs with --dataplane "
+			    "none): there are no namespaces to enter");
+		if (json_is_true(json_object_get(req, "internet"))) {
+			dp_internet_ns(ctl->dp, ns);
+			return json_pack("{s:b, s:s}", "ok", 1, "ns", ns);
+		}
+		if (r.instance_id == NULL)
+			return error_answer("request without an instance");
+		rc = api_server_read(ctl->srv, do_instance_state, &r);
+		if (rc == -ENOENT)
+			return error_answer("instance %s does not exist", r.instance_id);
+		if (rc)
+			return error_answer("instance %s is %s, not running", r.instance_id,
+			    r.state);
+		return json_pack("{s:b, s:s}", "ok", 1, "ns", r.instance_id);
 	}
 	return error_answer("unknown command '%s'", cmd);
 }
@@ -192,7 +235,8 @@ ctl_main(void *arg)
 }
 
 int
-daemon_ctl_start(const char *data_dir, struct api_server *srv, struct daemon_ctl **out)
+daemon_ctl_start(const char *data_dir, struct api_server *srv, const struct dp_config *dp,
+    struct daemon_ctl **out)
 {
 	struct daemon_ctl *ctl = xcalloc(1, sizeof(*ctl));
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -206,6 +250,7 @@ daemon_ctl_start(const char *data_dir, struct api_server *srv, struct daemon_ctl
 	}
 	STR_COPY(sun.sun_path, ctl->path);
 	ctl->srv = srv;
+	ctl->dp = dp;
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (ctl->fd < 0 || pipe2(ctl->stop_pipe, O_CLOEXEC))
 		fatal("control: socket");

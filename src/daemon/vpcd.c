@@ -20,6 +20,7 @@
 #include "api/api.h"
 #include "core/core.h"
 #include "daemon.h"
+#include "dp/dp.h"
 #include "store/store.h"
 
 static void
@@ -35,12 +36,14 @@ usage(FILE *f)
 	    "  --data-dir DIR       state, credentials and control socket (default /var/lib/vpcd)\n"
 	    "  --region NAME        the Region vpcd plays (default us-east-1)\n"
 	    "  --zones LIST         its availability zones, e.g. a,b,c (default a,b,c)\n"
-	    "  --dataplane MODE     none: API only; linux: enforce on real packets\n"
-	    "                       (default none: the Linux data plane is not built yet)\n"
+	    "  --dataplane MODE     linux: enforce on real packets (default as root);\n"
+	    "                       none: API only (default otherwise)\n"
 	    "  --config FILE        'key = value' options (default DIR/vpcd.conf if present)\n"
 	    "  --set KEY=VALUE      any configuration option, e.g. quota.vpcs-per-region=100\n"
 	    "  --log-level LEVEL    warn, info or debug (default info)\n"
 	    "  -n                   check the configuration and exit\n"
+	    "  --purge              remove every namespace, link and process this data\n"
+	    "                       directory's vpcd built, then exit (the model stays)\n"
 	    "  -h, --help           this text\n"
 	    "\n"
 	    "Configuration keys: listen, data-dir, region, zones, dataplane, log-level,\n"
@@ -100,6 +103,83 @@ lock_data_dir(const char *data_dir)
 	return fd;
 }
 
+/* The data plane reads the model through the API server's lock and
+ * reports instance states back through its writer. */
+struct dp_glue {
+	struct api_server *srv;
+	const struct dp_config *cfg;
+	struct dp_reconciler *rec;
+};
+
+struct plan_req {
+	const struct dp_config *cfg;
+	struct dp_plan *plan;
+};
+
+static int
+build_plan(const struct core_model *m, void *arg)
+{
+	struct plan_req *pr = arg;
+
+	pr->plan = dp_plan_build(m, pr->cfg);
+	return 0;
+}
+
+static struct dp_plan *
+glue_plan(void *arg)
+{
+	struct dp_glue *g = arg;
+	struct plan_req pr = { g->cfg, NULL };
+
+	api_server_read(g->srv, build_plan, &pr);
+	return pr.plan;
+}
+
+struct state_req {
+	const struct dp_instance *changes;
+	size_t n;
+};
+
+/* Each change completes a transition, if the instance is still in it (a
+ * user may have stopped or terminated it meanwhile). */
+static int
+set_states(struct core_model *m, void *arg)
+{
+	static const enum core_instance_state from[] = {
+		[CORE_INSTANCE_RUNNING] = CORE_INSTANCE_PENDING,
+		[CORE_INSTANCE_STOPPED] = CORE_INSTANCE_STOPPING,
+		[CORE_INSTANCE_TERMINATED] = CORE_INSTANCE_SHUTTING_DOWN,
+	};
+	struct state_req *r = arg;
+
+	for (size_t i = 0; i < r->n; i++) {
+		struct core_instance *inst = core_find(m, CORE_INSTANCE, NULL, r->changes[i].id);
+		enum core_instance_state st = r->changes[i].state;
+
+		if (inst && inst->state == from[st])
+			core_instance_set_state(m, inst, st);
+	}
+	return 0;
+}
+
+static void
+glue_report(void *arg, const struct dp_instance *changes, size_t n)
+{
+	struct dp_glue *g = arg;
+	struct state_req r = { changes, n };
+
+	api_server_exec(g->srv, set_states, &r);
+}
+
+static void
+glue_kick(void *arg)
+{
+	struct dp_glue *g = arg;
+
+	if (g->rec)
+		dp_reconciler_kick(g->rec);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -112,6 +192,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' },
 		{ "log-level", required_argument, NULL, 'v' },
+		{ "purge", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -122,7 +203,9 @@ main(int argc, char **argv)
 	struct daemon_config cfg;
 	struct { char key[64], value[512]; } sets[64];
 	size_t n_sets = 0;
-	bool check_only = false;
+	bool check_only = false, purge = false;
+	struct dp_config dpcfg;
+	struct dp_glue glue = { 0 };
 	char err[256], path[600];
 	struct core_model model;
 	struct store *store = NULL;
@@ -142,6 +225,9 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'n':
 			check_only = true;
+			continue;
+		case 'P':
+			purge = true;
 			continue;
 		case 'h':
 			usage(stdout);
@@ -200,10 +286,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "vpcd: %s\n", err);
 		return 1;
 	}
-	if (cfg.dataplane == DAEMON_DP_LINUX) {
-		fprintf(stderr, "vpcd: the Linux data plane is not available in this version; "
-		    "use --dataplane none\n");
+	/* The Linux data plane needs root; without it vpcd serves the API only. */
+	if (!cfg.is_dataplane_set)
+		cfg.dataplane = geteuid() == 0 ? DAEMON_DP_LINUX : DAEMON_DP_NONE;
+	if (cfg.dataplane == DAEMON_DP_LINUX && geteuid() != 0) {
+		fprintf(stderr, "vpcd: --dataplane linux needs root\n");
 		return 1;
+	}
+	dp_config_init(&dpcfg, cfg.data_dir);
+	if (purge) {
+		/* Everything this data directory's daemon built in the kernel. */
+		log_init("vpcd", (enum log_level)cfg.log_level);
+		return dp_purge(&dpcfg) ? 1 : 0;
 	}
 	if (check_only) {
 		printf("configuration OK: listen %s, data directory %s, region %s, "
@@ -220,6 +314,7 @@ main(int argc, char **argv)
 	if (store_open(path, &store))
 		fatalx("cannot open the database %s", path);
 	core_model_init(&model, &cfg.core);
+	model.is_dataplane_none = cfg.dataplane == DAEMON_DP_NONE;
 	if (store_load(store, &model))
 		fatalx("cannot load the database %s", path);
 	if (store_start_checkpointer(store, path))
@@ -241,12 +336,31 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	cfg.api.data_dir = cfg.data_dir;
+	if (cfg.dataplane == DAEMON_DP_LINUX) {
+		/* Reconcile before serving: adopt what is right, repair the rest. */
+		struct dp_plan *plan = dp_plan_build(&model, &dpcfg);
+
+		glue.cfg = &dpcfg;
+		glue.rec = dp_reconciler_new(&dpcfg, glue_plan, glue_report, &glue);
+		if (dp_reconciler_sync(glue.rec, plan))
+			log_warnx("data plane: the first pass failed; retrying in the background");
+		cfg.api.on_commit = glue_kick;
+		cfg.api.on_commit_arg = &glue;
+	}
 	if (api_server_start(&cfg.api, &model, store, &srv))
 		fatalx("cannot start the API server");
-	if (daemon_ctl_start(cfg.data_dir, srv, &ctl))
+	glue.srv = srv;
+	if (daemon_ctl_start(cfg.data_dir, srv, glue.rec ? &dpcfg : NULL, &ctl))
 		fatalx("cannot start the control socket");
-	log_warnx("data plane: none. vpcd serves the API only and enforces nothing "
-	    "on packets");
+	if (glue.rec) {
+		dp_reconciler_start(glue.rec);
+		dp_reconciler_kick(glue.rec);
+		log_info("data plane: linux, tag %s", dpcfg.tag);
+	} else {
+		log_warnx("data plane: none. vpcd serves the API only and enforces nothing "
+		    "on packets");
+	}
 	log_info("listening on %s:%u, data directory %s, region %s", cfg.listen_host,
 	    api_server_port(srv), cfg.data_dir, cfg.core.region);
 
@@ -258,7 +372,12 @@ main(int argc, char **argv)
 	}
 	log_info("signal %d: shutting down", sig);
 	daemon_ctl_stop(ctl);
+	/* The kernel state stays: instances keep running and a restarted vpcd
+	 * adopts them.  The reconciler may be waiting on the writer: stop it
+	 * before the server, free it after (the writer kicks it until then). */
+	dp_reconciler_stop(glue.rec);
 	api_server_stop(srv);
+	dp_reconciler_free(glue.rec);
 	core_model_fini(&model);
 	store_free(store);
 	return 0;

@@ -24,8 +24,9 @@
  *  - a VPC's router namespace is "vpcd-<tag>-<vpc-id>", the simulated
  *    internet's edge router "vpcd-<tag>-edge" and its host "vpcd-<tag>-inet";
  *  - an instance's namespace is named after the instance id ("i-..."), so
- *    that `ip netns exec i-... CMD` works; it holds a dummy link named
- *    "vpcd-<tag>" that marks it as this daemon's;
+ *    that `ip netns exec i-... CMD` works; it holds a marker link named
+ *    "vpcd-<tag>" (a dummy link, or an ifb link on kernels without the
+ *    dummy driver) that marks it as this daemon's;
  *  - <tag> is 6 hex digits derived from the data directory, so two daemons
  *    with different data directories never share a name.
  */
@@ -91,6 +92,7 @@ struct dp_route {
 	enum dp_route_type type;
 	uint32_t gw;                 /* 0: none (on-link via dev) */
 	char dev[DP_IF_MAX];         /* "" for non-unicast types */
+	bool is_onlink;              /* the gateway is on 'dev' whatever the tables say */
 };
 
 /* A policy routing rule: packets with (mark & mask) == mark use 'table'
@@ -125,6 +127,14 @@ struct dp_boot {
 	char *script;                /* decoded user data; NULL: nothing to run */
 };
 
+/* Every instance not yet terminated, and its state: the reconciler moves
+ * pending to running, stopping to stopped and shutting-down to terminated
+ * once the kernel agrees. */
+struct dp_instance {
+	char id[CORE_ID_MAX];
+	enum core_instance_state state;
+};
+
 struct dp_plan {
 	struct arena arena;          /* everything below lives in it */
 	struct dp_ns *ns;
@@ -143,6 +153,81 @@ struct dp_plan {
 	size_t n_nft;
 	struct dp_boot *boots;
 	size_t n_boots;
+	struct dp_instance *instances;
+	size_t n_instances;
 };
+
+/* The plan (dp_plan.c): pure. */
+struct dp_plan *dp_plan_build(const struct core_model *m, const struct dp_config *cfg);
+void dp_plan_free(struct dp_plan *p);
+/* Sorts every list by its key (plans are built sorted; observations not). */
+void dp_plan_sort(struct dp_plan *p);
+/* The key orders: two objects with the same key are the same object. */
+int dp_cmp_ns(const void *a, const void *b);
+int dp_cmp_link(const void *a, const void *b);
+int dp_cmp_addr(const void *a, const void *b);
+int dp_cmp_route(const void *a, const void *b);
+int dp_cmp_rule(const void *a, const void *b);
+int dp_cmp_sysctl(const void *a, const void *b);
+int dp_cmp_nft(const void *a, const void *b);
+/* A stable text form, one object per line, for golden tests and logs. */
+void dp_plan_dump(const struct dp_plan *p, struct buf *out);
+
+/* The nftables table of a VPC's router namespace (dp_nft.c): pure and
+ * deterministic; the text lives in 'a'. */
+char *dp_nft_compile(const struct core_model *m, const struct core_vpc *vpc,
+    struct arena *a);
+/* 16 hex digits identifying 'text' (kept as the table's comment). */
+void dp_nft_hash(const char *text, char out[17]);
+
+/* Names (dp_names.c). */
+void dp_config_init(struct dp_config *cfg, const char *data_dir);
+void dp_router_ns(const struct dp_config *cfg, const char *vpc_id, char out[DP_NS_MAX]);
+void dp_edge_ns(const struct dp_config *cfg, char out[DP_NS_MAX]);
+void dp_internet_ns(const struct dp_config *cfg, char out[DP_NS_MAX]);
+/* The router-side interface of an ENI: "e" + its id's last 12 hex digits. */
+void dp_eni_ifname(const char *eni_id, char out[DP_IF_MAX]);
+/* The edge-side interface of a VPC's internet gateway link. */
+void dp_igw_edge_ifname(const char *vpc_id, char out[DP_IF_MAX]);
+/* The ownership marker link in an instance namespace: "vpcd-<tag>". */
+void dp_marker_ifname(const struct dp_config *cfg, char out[DP_IF_MAX]);
+
+/* Routing in a router namespace: one kernel table per VPC route table,
+ * chosen by the packet mark the nftables prerouting chain sets from the
+ * arriving interface's subnet; "local" routes throw to the ENI table. */
+#define DP_TABLE_ENI 200          /* a /32 per ENI address */
+#define DP_TABLE_RTB_BASE 1000    /* + the route table's seq number */
+#define DP_RULE_PRIO_RTB 100
+#define DP_RULE_PRIO_ENI 200
+#define DP_RULE_PRIO_END 300      /* unreachable: nothing falls to main */
+#define DP_IGW_ROUTER 0xa9feff01u /* 169.254.255.1/30 on igw0 */
+#define DP_IGW_EDGE 0xa9feff02u   /* 169.254.255.2/30 on the edge side */
+uint32_t dp_rtb_table(const struct core_rtb *rtb);
+
+/*
+ * The reconciler (dp_reconcile.c): one thread that keeps the kernel equal
+ * to the plan.  It takes a fresh plan after every commit (dp_reconciler_kick)
+ * and every few seconds, applies the difference against what it applied
+ * last, and every DP_FULL_PASS_MS (and after any failure) against what the
+ * kernel really holds, which repairs drift.  Instance state changes it
+ * makes true (pending -> running, stopping -> stopped, shutting-down ->
+ * terminated) go back through 'report'.
+ */
+#define DP_FULL_PASS_MS 3000
+typedef struct dp_plan *(*dp_plan_fn)(void *arg);
+typedef void (*dp_report_fn)(void *arg, const struct dp_instance *changes, size_t n);
+struct dp_reconciler;
+struct dp_reconciler *dp_reconciler_new(const struct dp_config *cfg, dp_plan_fn plan,
+    dp_report_fn report, void *arg);
+/* One full pass on the calling thread, before serving (start-up). */
+int dp_reconciler_sync(struct dp_reconciler *r, struct dp_plan *plan);
+void dp_reconciler_start(struct dp_reconciler *r);
+/* Safe from any thread, also after dp_reconciler_stop. */
+void dp_reconciler_kick(struct dp_reconciler *r);
+/* Ends the thread (waits for its pass); kicks are then ignored. */
+void dp_reconciler_stop(struct dp_reconciler *r);
+void dp_reconciler_free(struct dp_reconciler *r);
+/* Removes everything this daemon built (vpcd --purge, tests). */
+int dp_purge(const struct dp_config *cfg);
 
 #endif

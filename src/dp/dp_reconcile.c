@@ -1,3 +1,781 @@
-/* Placeholder: replaced by its owner. */
+/*
+ * The reconciler: keeps the kernel equal to the plan.
+ *
+ * A pass takes the plan, a "base" (what the kernel holds: the last applied
+ * plan, or on a full pass a fresh observation), merges the two sorted by
+ * key and performs the difference in dependency order: namespaces, links,
+ * sysctls, addresses, routes, rules, nftables tables, then instance
+ * processes.  Objects that are already right are not touched, which is
+ * what lets a restarted daemon adopt its kernel state without disturbing
+ * established connections.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "dp.h"
-extern int dp_placeholder_dp_reconcile;
+#include "dp_int.h"
+#include "dp_nft.h"
+#include "dp_nl.h"
+
+#define PUSH(arr, n) \
+	(memset(&((arr) = xreallocarray((arr), (n) + 1, sizeof(*(arr))))[(n)], 0, \
+	    sizeof(*(arr))), &(arr)[(n)++])
+
+struct dp_reconciler {
+	struct dp_config cfg;
+	dp_plan_fn plan_fn;
+	dp_report_fn report_fn;
+	void *arg;
+	struct dp_plan *applied;     /* what the last pass made true */
+	bool need_full;
+	int64_t last_full_ms;
+	struct map boots;            /* instance id -> struct boot_done */
+	struct map errors;           /* messages logged in the last pass */
+	struct map errors_now;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool is_kicked, is_stopping, is_started;
+};
+
+/* A boot whose user data ran; keyed by its id in the reconciler's map. */
+struct boot_done {
+	char id[CORE_ID_MAX];
+	unsigned boot;
+};
+
+/* One pass's bookkeeping. */
+struct pass {
+	struct dp_reconciler *r;
+	struct dp_nl *nl;
+	struct map created;          /* namespaces made in this pass */
+	struct map deleted;          /* namespaces removed in this pass */
+	bool failed;
+	size_t n_changes;
+};
+
+static bool
+is_ours(const struct dp_config *cfg, const char *ns)
+{
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "vpcd-%s-", cfg->tag);
+	return str_has_prefix(ns, prefix);
+}
+
+/* Logs a failure once while it keeps happening, and asks for a full pass. */
+static void
+fail(struct pass *p, const char *what, const char *err)
+{
+	char *msg = xasprintf("%s: %s", what, err);
+
+	p->failed = true;
+	if (map_get(&p->r->errors_now, msg)) {
+		free(msg);
+		return;
+	}
+	if (!map_get(&p->r->errors, msg))
+		log_warnx("dataplane: %s", msg);
+	map_put(&p->r->errors_now, msg, msg);
+}
+
+static void
+errors_rotate(struct dp_reconciler *r)
+{
+	const char *k;
+	void *v;
+
+	for (size_t i = 0; map_next(&r->errors, &i, &k, &v);)
+		free(v);
+	map_fini(&r->errors);
+	r->errors = r->errors_now;
+	map_init(&r->errors_now);
+}
+
+/* Counts a change; at debug level, says what it was. */
+static void
+note(struct pass *p, const char *fmt, ...) PRINTF(2, 3);
+
+static void
+note(struct pass *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	p->n_changes++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_debug("dataplane: %s", msg);
+}
+
+static bool
+ns_gone(const struct pass *p, const char *ns)
+{
+	return map_get(&p->deleted, ns) != NULL;
+}
+
+/* ---- Observation: the kernel in the plan's shape ---- */
+
+static int
+ns_order(const char *cfg_tag, const char *ns)
+{
+	char edge[32];
+
+	snprintf(edge, sizeof(edge), "vpcd-%s-edge", cfg_tag);
+	if (str_has_prefix(ns, "vpcd-") && strstr(ns, "-vpc-"))
+		return 0;   /* routers first: their ends are end [0] */
+	if (strcmp(ns, edge) == 0)
+		return 1;
+	return 2;
+}
+
+static int
+cmp_observe_order(const void *a, const void *b, void *arg)
+{
+	const struct dp_config *cfg = arg;
+	const struct dp_ns *x = a, *y = b;
+	int ox = ns_order(cfg->tag, x->name), oy = ns_order(cfg->tag, y->name);
+
+	return ox != oy ? ox - oy : strcmp(x->name, y->name);
+}
+
+/* Whether instance namespace 'ns' carries this daemon's marker. */
+static bool
+has_marker(struct dp_nl *nl, const struct dp_config *cfg, const char *ns)
+{
+	struct dp_nl_obs o;
+	char marker[DP_IF_MAX];
+	bool found = false;
+
+	dp_marker_ifname(cfg, marker);
+	dp_nl_obs_init(&o);
+	if (dp_nl_links(nl, ns, &o, NULL, 0) == 0)
+		for (size_t i = 0; i < o.n_links; i++)
+			if (strcmp(o.links[i].name, marker) == 0)
+				found = true;
+	dp_nl_obs_fini(&o);
+	return found;
+}
+
+/* Lists this daemon's namespaces, routers first. */
+static void
+observe_ns(struct dp_nl *nl, const struct dp_config *cfg, struct dp_plan *obs)
+{
+	char **names;
+	size_t n;
+
+	if (dp_ns_list(&names, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct dp_ns *ns;
+
+		if (!is_ours(cfg, names[i]) &&
+		    !(str_has_prefix(names[i], "i-") && has_marker(nl, cfg, names[i])))
+			continue;
+		ns = PUSH(obs->ns, obs->n_ns);
+		STR_COPY(ns->name, names[i]);
+		ns->kind = str_has_prefix(names[i], "i-") ? DP_NS_INSTANCE : DP_NS_ROUTER;
+	}
+	dp_ns_list_free(names, n);
+	qsort_r(obs->ns, obs->n_ns, sizeof(*obs->ns), cmp_observe_order, (void *)cfg);
+}
+
+static struct dp_plan *
+observe(struct pass *p, const struct dp_plan *want)
+{
+	struct dp_plan *obs = xcalloc(1, sizeof(*obs));
+	struct dp_nl_obs o;
+	struct map present;
+	char err[512];
+
+	arena_init(&obs->arena);
+	map_init(&present);
+	dp_nl_gc(p->nl);
+	observe_ns(p->nl, &p->r->cfg, obs);
+	for (size_t i = 0; i < obs->n_ns; i++)
+		map_put(&present, obs->ns[i].name, &obs->ns[i]);
+	dp_nl_obs_init(&o);
+	for (size_t i = 0; i < obs->n_ns; i++)
+		if (dp_nl_observe(p->nl, obs->ns[i].name, NULL, 0, &o, err, sizeof(err)))
+			fail(p, "observe", err);
+	obs->links = xcalloc(o.n_links + 1, sizeof(*obs->links));
+	obs->n_links = dp_nl_links_pair(o.links, o.n_links, obs->links);
+	obs->addrs = o.addrs;
+	obs->n_addrs = o.n_addrs;
+	obs->routes = o.routes;
+	obs->n_routes = o.n_routes;
+	obs->rules = o.rules;
+	obs->n_rules = o.n_rules;
+	o.addrs = NULL;
+	o.routes = NULL;
+	o.rules = NULL;
+	dp_nl_obs_fini(&o);
+	/* Sysctls and tables: only what the plan wants, where it exists. */
+	for (size_t i = 0; i < want->n_sysctls; i++) {
+		const struct dp_sysctl *s = &want->sysctls[i];
+		struct dp_sysctl *got;
+
+		if (!map_get(&present, s->ns))
+			continue;
+		got = PUSH(obs->sysctls, obs->n_sysctls);
+		*got = *s;
+		if (dp_nl_sysctl_read(p->nl, s->ns, s->key, got->value, sizeof(got->value),
+		    NULL, 0))
+			got->value[0] = '\0';
+	}
+	for (size_t i = 0; i < want->n_nft; i++) {
+		struct dp_nft *got;
+
+		if (!map_get(&present, want->nft[i].ns))
+			continue;
+		got = PUSH(obs->nft, obs->n_nft);
+		STR_COPY(got->ns, want->nft[i].ns);
+		if (dp_nft_observe_hash(got->ns, got->hash))
+			got->hash[0] = '\0';
+	}
+	map_fini(&present);
+	dp_plan_sort(obs);
+	return obs;
+}
+
+/* ---- Applying the difference ---- */
+
+/* Merges two key-sorted arrays, calling on_base for keys only in 'base',
+ * on_want for keys only in 'want', and on_both for keys in both. */
+#define MERGE(base, nb, want, nw, cmp, on_base, on_want, on_both)             \
+	do {                                                                    \
+		size_t i_ = 0, j_ = 0;                                          \
+		while (i_ < (nb) || j_ < (nw)) {                                \
+			int c_ = i_ == (nb) ? 1 : j_ == (nw) ? -1 :             \
+			    cmp(&(base)[i_], &(want)[j_]);                     \
+			if (c_ < 0) {                                           \
+				on_base(&(base)[i_]);                           \
+				i_++;                                           \
+			} else if (c_ > 0) {                                    \
+				on_want(&(want)[j_]);                           \
+				j_++;                                           \
+			} else {                                                \
+				on_both(&(base)[i_], &(want)[j_]);              \
+				i_++;                                           \
+				j_++;                                           \
+			}                                                       \
+		}                                                               \
+	} while (0)
+
+/* Removes an instance's home directory (files its user data wrote). */
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path);
+	return 0;
+}
+
+static void
+forget_instance(struct dp_reconciler *r, const char *id)
+{
+	char home[256];
+
+	dp_instance_forget(&r->cfg, id);
+	snprintf(home, sizeof(home), "/tmp/vpcd-%s/%s", r->cfg.tag, id);
+	nftw(home, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(map_del(&r->boots, id));
+}
+
+static void
+apply_ns(struct pass *p, const struct dp_plan *base, const struct dp_plan *want)
+{
+	char err[512], marker[DP_IF_MAX];
+	int rc_;
+
+	dp_marker_ifname(&p->r->cfg, marker);
+#define NS_DEL(b)                                                               \
+	do {                                                                    \
+		if ((b)->kind == DP_NS_INSTANCE) {                              \
+			dp_ns_kill_all((b)->name);                              \
+			forget_instance(p->r, (b)->name);                       \
+		}                                                               \
+		dp_nft_forget((b)->name);                                       \
+		rc_ = dp_nl_ns_del(p->nl, (b)->name, err, sizeof(err));         \
+		if (rc_ && rc_ != -ENOENT)                                      \
+			fail(p, "delete namespace", err);                       \
+		map_put(&p->deleted, (b)->name, (void *)(b)->name);            \
+		note(p, "namespace %s removed", (b)->name);                     \
+	} while (0)
+#define NS_ADD(w)                                                               \
+	do {                                                                    \
+		if (dp_nl_ns_add(p->nl, (w)->name, err, sizeof(err))) {         \
+			fail(p, "create namespace", err);                       \
+			break;                                                  \
+		}                                                               \
+		if ((w)->kind == DP_NS_INSTANCE &&                              \
+		    dp_nl_marker_add(p->nl, (w)->name, marker, err, sizeof(err))) \
+			fail(p, "mark namespace", err);                         \
+		map_put(&p->created, (w)->name, (void *)(w)->name);            \
+		note(p, "namespace %s created", (w)->name);                     \
+	} while (0)
+#define NS_BOTH(b, w) do { } while (0)
+	MERGE(base->ns, base->n_ns, want->ns, want->n_ns, dp_cmp_ns, NS_DEL, NS_ADD, NS_BOTH);
+#undef NS_DEL
+#undef NS_ADD
+#undef NS_BOTH
+}
+
+static bool
+link_equal(const struct dp_link *a, const struct dp_link *b)
+{
+	return strcmp(a->ns[1], b->ns[1]) == 0 && strcmp(a->name[1], b->name[1]) == 0 &&
+	    (b->mac[1][0] == '\0' || strcasecmp(a->mac[1], b->mac[1]) == 0);
+}
+
+static void
+link_add(struct pass *p, const struct dp_link *w)
+{
+	char err[512];
+
+	if (dp_nl_veth_add(p->nl, w, err, sizeof(err)))
+		fail(p, "create link", err);
+	note(p, "link %s:%s created", w->ns[0], w->name[0]);
+}
+
+static void
+link_del(struct pass *p, const struct dp_link *b)
+{
+	char err[512];
+	int rc;
+
+	if (ns_gone(p, b->ns[0]) || (b->name[1][0] && ns_gone(p, b->ns[1])))
+		return;  /* went with its namespace */
+	rc = dp_nl_link_del(p->nl, b->ns[0], b->name[0], err, sizeof(err));
+	if (rc && rc != -ENODEV)
+		fail(p, "delete link", err);
+	note(p, "link %s:%s removed", b->ns[0], b->name[0]);
+}
+
+static void
+apply_links(struct pass *p, const struct dp_plan *base, const struct dp_plan *want)
+{
+#define L_DEL(b) link_del(p, b)
+#define L_ADD(w) link_add(p, w)
+#define L_BOTH(b, w)                                                            \
+	do {                                                                    \
+		if (!link_equal(b, w)) {                                        \
+			link_del(p, b);                                         \
+			link_add(p, w);                                         \
+		}                                                               \
+	} while (0)
+	MERGE(base->links, base->n_links, want->links, want->n_links, dp_cmp_link, L_DEL,
+	    L_ADD, L_BOTH);
+#undef L_DEL
+#undef L_ADD
+#undef L_BOTH
+}
+
+/* The kernel separates multi-valued sysctls with tabs: compare words. */
+static bool
+sysctl_equal(const char *a, const char *b)
+{
+	for (;;) {
+		a += strspn(a, " \t\n");
+		b += strspn(b, " \t\n");
+		if (*a == '\0' || *b == '\0')
+			return *a == *b;
+		size_t na = strcspn(a, " \t\n"), nb = strcspn(b, " \t\n");
+		if (na != nb || strncmp(a, b, na) != 0)
+			return false;
+		a += na;
+		b += nb;
+	}
+}
+
+static void
+apply_sysctls(struct pass *p, const struct dp_plan *base, const struct dp_plan *want)
+{
+	char err[512];
+
+#define S_DEL(b) do { } while (0)
+#define S_ADD(w)                                                                \
+	do {                                                                    \
+		if (dp_nl_sysctl_write(p->nl, (w)->ns, (w)->key, (w)->value, err,   \
+		    sizeof(err)))                                               \
+			fail(p, "sysctl", err);                                 \
+		note(p, "sysctl %s %s = %s", (w)->ns, (w)->key, (w)->value);    \
+	} while (0)
+#define S_BOTH(b, w)                                                            \
+	do {                                                                    \
+		if (!sysctl_equal((b)->value, (w)->value))                      \
+			S_ADD(w);                                               \
+	} while (0)
+	MERGE(base->sysctls, base->n_sysctls, want->sysctls, want->n_sysctls, dp_cmp_sysctl,
+	    S_DEL, S_ADD, S_BOTH);
+#undef S_DEL
+#undef S_ADD
+#undef S_BOTH
+}
+
+static void
+apply_addrs(struct pass *p, const struct dp_plan *base, const struct dp_plan *want)
+{
+	char err[512];
+
+#define A_DEL(b)                                                                \
+	do {                                                                    \
+		int rc_ = ns_gone(p, (b)->ns) ? 0 :                            \
+		    dp_nl_addr_del(p->nl, b, err, sizeof(err));                 \
+		if (rc_ && rc_ != -EADDRNOTAVAIL && rc_ != -ENODEV)             \
+			fail(p, "delete address", err);                         \
+		note(p, "address %s:%s %08x/%u removed", (b)->ns, (b)->dev, (b)->addr, \
+		    (b)->plen);                                                 \
+	} while (0)
+#define A_ADD(w)                                                                \
+	do {                                                                    \
+		if (dp_nl_addr_add(p->nl, w, err, sizeof(err)))                 \
+			fail(p, "add address", err);                            \
+		note(p, "address %s:%s %08x/%u added", (w)->ns, (w)->dev, (w)->addr, \
+		    (w)->plen);                                                 \
+	} while (0)
+#define A_BOTH(b, w) do { } while (0)
+	MERGE(base->addrs, base->n_addrs, want->addrs, want->n_addrs, dp_cmp_addr, A_DEL,
+	    A_ADD, A_BOTH);
+#undef A_DEL
+#undef A_ADD
+#undef A_BOTH
+}
+
+static bool
+route_equal(const struct dp_route *a, const struct dp_route *b)
+{
+	return a->type == b->type && a->gw == b->gw && strcmp(a->dev, b->dev) == 0 &&
+	    a->is_onlink == b->is_onlink;
+}
+
+static void
+apply_routes(struct pass *p, const struct dp_plan *base, const struct dp_plan *want)
+{
+	char err[512];
+
+#define R_DEL(b)                                                                \
+	do {                                                                    \
+		int rc_ = ns_gone(p, (b)->ns) ? 0 :                            \
+		    dp_nl_route_del(p->nl, b, err, sizeof(err));                \
+		if (rc_ && rc_ != -ESRCH && rc_ != -ENOENT)                     \
+			fail(p, "delete route", err);                           \
+		note(p, "route %s table %u %08x/%u removed", (b)->ns, (b)->table, \
+		    (b)->dst, (b)->plen);                                       \
+	} while (0)
+#define R_ADD(w)                                                                \
+	do {                                                                    \
+		if (dp_nl_route_replace(p->nl, w, err, sizeof(err)))            \
+			fail(p, "route", err);                                  \
+		note(p, "route %s table %u %08x/%u set", (w)->ns, (w)->table,   \
+		    (w)->dst, (w)->plen);                                       \
+	} while (0)
+#define R_BOTH(b, w)                                                            \
+	do {                                                                    \
+		if (!route_equal(b, w))                                         \
+			R_ADD(w);                                               \
+	} while (0)
+	MERGE(base->routes, base->n_routes, want->routes, want->n_routes, dp_cmp_route, R_DEL,
+	    R_ADD, R_BOTH);
+#undef R_DEL
+#undef R_ADD
+#undef R_BOTH
+}
+
+static void
+apply_rules(struct pass *p, const struct dp_plan *base, const struct dp_plan *want)
+{
+	char err[512];
+
+#define U_DEL(b)                                                                \
+	do {                                                                    \
+		int rc_ = ns_gone(p, (b)->ns) ? 0 :                            \
+		    dp_nl_rule_del(p->nl, b, err, sizeof(err));                 \
+		if (rc_ && rc_ != -ENOENT)                                      \
+			fail(p, "delete rule", err);                            \
+		note(p, "rule %s prio %u removed", (b)->ns, (b)->prio);         \
+	} while (0)
+#define U_ADD(w)                                                                \
+	do {                                                                    \
+		int rc_ = dp_nl_rule_add(p->nl, w, err, sizeof(err));          \
+		if (rc_ && rc_ != -EEXIST)                                      \
+			fail(p, "rule", err);                                   \
+		note(p, "rule %s prio %u added", (w)->ns, (w)->prio);           \
+	} while (0)
+#define U_BOTH(b, w)                                                            \
+	do {                                                                    \
+		if ((b)->table != (w)->table || (b)->mask != (w)->mask ||       \
+		    (b)->action != (w)->action) {                               \
+			U_DEL(b);                                               \
+			U_ADD(w);                                               \
+		}                                                               \
+	} while (0)
+	MERGE(base->rules, base->n_rules, want->rules, want->n_rules, dp_cmp_rule, U_DEL,
+	    U_ADD, U_BOTH);
+#undef U_DEL
+#undef U_ADD
+#undef U_BOTH
+}
+
+static void
+apply_nft(struct pass *p, const struct dp_plan *base, const struct dp_plan *want)
+{
+	char err[1024];
+
+#define N_DEL(b) do { } while (0)
+#define N_ADD(w)                                                                \
+	do {                                                                    \
+		if (dp_nft_apply((w)->ns, (w)->text, err, sizeof(err)))         \
+			fail(p, "nftables", err);                               \
+		note(p, "nftables %s loaded", (w)->ns);                         \
+	} while (0)
+#define N_BOTH(b, w)                                                            \
+	do {                                                                    \
+		if (strcmp((b)->hash, (w)->hash) != 0)                          \
+			N_ADD(w);                                               \
+	} while (0)
+	MERGE(base->nft, base->n_nft, want->nft, want->n_nft, dp_cmp_nft, N_DEL, N_ADD, N_BOTH);
+#undef N_DEL
+#undef N_ADD
+#undef N_BOTH
+}
+
+/* Runs user data once per boot; the boots already done are remembered. */
+static void
+apply_boots(struct pass *p, const struct dp_plan *want)
+{
+	for (size_t i = 0; i < want->n_boots; i++) {
+		const struct dp_boot *b = &want->boots[i];
+		struct boot_done *done = map_get(&p->r->boots, b->instance_id);
+		int rc;
+
+		if (done && done->boot >= b->boot)
+			continue;
+		if ((rc = dp_boot_run(&p->r->cfg, b)) != 0) {
+			char err[256];
+
+			snprintf(err, sizeof(err), "%s: %s", b->instance_id, strerror(-rc));
+			fail(p, "user data", err);
+			continue;
+		}
+		if (done == NULL) {
+			done = xcalloc(1, sizeof(*done));
+			STR_COPY(done->id, b->instance_id);
+			map_put(&p->r->boots, done->id, done);
+		}
+		done->boot = b->boot;
+	}
+}
+
+/* The instance states this pass made true. */
+static void
+report_states(struct pass *p, const struct dp_plan *want)
+{
+	struct dp_instance *changes = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < want->n_instances; i++) {
+		const struct dp_instance *in = &want->instances[i];
+		struct dp_instance *c;
+
+		switch (in->state) {
+		case CORE_INSTANCE_PENDING:
+			if (p->failed)
+				continue;
+			c = PUSH(changes, n);
+			c->state = CORE_INSTANCE_RUNNING;
+			break;
+		case CORE_INSTANCE_STOPPING:
+			dp_ns_kill_all(in->id);
+			c = PUSH(changes, n);
+			c->state = CORE_INSTANCE_STOPPED;
+			break;
+		case CORE_INSTANCE_SHUTTING_DOWN:
+			if (dp_ns_exists(in->id) && !ns_gone(p, in->id))
+				continue;
+			c = PUSH(changes, n);
+			c->state = CORE_INSTANCE_TERMINATED;
+			break;
+		default:
+			continue;
+		}
+		STR_COPY(c->id, in->id);
+	}
+	if (n && p->r->report_fn)
+		p->r->report_fn(p->r->arg, changes, n);
+	free(changes);
+}
+
+/* One pass: 'base' is what the kernel holds (NULL: observe it). */
+static bool
+run_pass(struct dp_reconciler *r, struct dp_nl *nl, struct dp_plan *want, bool full)
+{
+	struct pass p = { .r = r, .nl = nl };
+	struct dp_plan *base;
+	int64_t t0 = time_mono_ns();
+
+	map_init(&p.created);
+	map_init(&p.deleted);
+	base = full || r->applied == NULL ? observe(&p, want) : r->applied;
+	apply_ns(&p, base, want);
+	apply_links(&p, base, want);
+	apply_sysctls(&p, base, want);
+	apply_addrs(&p, base, want);
+	apply_routes(&p, base, want);
+	apply_rules(&p, base, want);
+	apply_nft(&p, base, want);
+	apply_boots(&p, want);
+	report_states(&p, want);
+	if (full && p.n_changes && r->applied)
+		log_info("dataplane: repaired %zu objects that had drifted", p.n_changes);
+	log_debug("dataplane: %s pass, %zu changes, %.1f ms", full ? "full" : "incremental",
+	    p.n_changes, (double)(time_mono_ns() - t0) / 1e6);
+	if (base != r->applied)
+		dp_plan_free(base);
+	dp_plan_free(r->applied);
+	r->applied = want;
+	r->need_full = p.failed;
+	if (full)
+		r->last_full_ms = time_now_ms();
+	errors_rotate(r);
+	map_fini(&p.created);
+	map_fini(&p.deleted);
+	return !p.failed;
+}
+
+struct dp_reconciler *
+dp_reconciler_new(const struct dp_config *cfg, dp_plan_fn plan, dp_report_fn report, void *arg)
+{
+	struct dp_reconciler *r = xcalloc(1, sizeof(*r));
+
+	r->cfg = *cfg;
+	r->plan_fn = plan;
+	r->report_fn = report;
+	r->arg = arg;
+	map_init(&r->boots);
+	map_init(&r->errors);
+	map_init(&r->errors_now);
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	return r;
+}
+
+int
+dp_reconciler_sync(struct dp_reconciler *r, struct dp_plan *plan)
+{
+	struct dp_nl *nl = dp_nl_new();
+	bool ok;
+
+	if (nl == NULL)
+		return -errno;
+	ok = run_pass(r, nl, plan, true);
+	dp_nl_free(nl);
+	return ok ? 0 : -EIO;
+}
+
+static void *
+reconcile_main(void *arg)
+{
+	struct dp_reconciler *r = arg;
+	struct dp_nl *nl = dp_nl_new();
+
+	if (nl == NULL)
+		fatal("dataplane: netlink");
+	for (;;) {
+		struct timespec ts;
+		struct dp_plan *plan;
+		bool full;
+
+		pthread_mutex_lock(&r->lock);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += DP_FULL_PASS_MS / 1000;
+		while (!r->is_kicked && !r->is_stopping)
+			if (pthread_cond_timedwait(&r->cond, &r->lock, &ts) == ETIMEDOUT)
+				break;
+		r->is_kicked = false;
+		if (r->is_stopping) {
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		pthread_mutex_unlock(&r->lock);
+		plan = r->plan_fn(r->arg);
+		full = r->need_full || time_now_ms() - r->last_full_ms >= DP_FULL_PASS_MS;
+		run_pass(r, nl, plan, full);
+	}
+	dp_nl_free(nl);
+	return NULL;
+}
+
+void
+dp_reconciler_start(struct dp_reconciler *r)
+{
+	if (pthread_create(&r->thread, NULL, reconcile_main, r))
+		fatal("pthread_create");
+	r->is_started = true;
+}
+
+void
+dp_reconciler_kick(struct dp_reconciler *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->is_kicked = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void
+dp_reconciler_stop(struct dp_reconciler *r)
+{
+	if (r == NULL || !r->is_started)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->is_stopping = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	r->is_started = false;
+}
+
+void
+dp_reconciler_free(struct dp_reconciler *r)
+{
+	const char *k;
+	void *v;
+
+	if (r == NULL)
+		return;
+	dp_reconciler_stop(r);
+	dp_plan_free(r->applied);
+	for (size_t i = 0; map_next(&r->boots, &i, &k, &v);)
+		free(v);
+	map_fini(&r->boots);
+	errors_rotate(r);
+	errors_rotate(r);
+	map_fini(&r->errors);
+	map_fini(&r->errors_now);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
+	free(r);
+}
+
+int
+dp_purge(const struct dp_config *cfg)
+{
+	struct dp_reconciler *r = dp_reconciler_new(cfg, NULL, NULL, NULL);
+	struct dp_plan *empty = xcalloc(1, sizeof(*empty));
+	char dir[64];
+	int rc;
+
+	/* Reconciling against an empty plan removes everything that is ours. */
+	arena_init(&empty->arena);
+	rc = dp_reconciler_sync(r, empty);
+	dp_reconciler_free(r);
+	snprintf(dir, sizeof(dir), "/tmp/vpcd-%s", cfg->tag);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return rc;
+}

@@ -114,6 +114,9 @@ bool str_has_prefix(const char *s, const char *prefix);
 /* Copies with truncation, always terminating (strlcpy); returns strlen(src). */
 size_t str_copy(char *dst, const char *src, size_t size);
 #define STR_COPY(dst, src) str_copy((dst), (src), sizeof(dst))
+/* Appends the bytes of base64 text 's' (whitespace ignored); -EINVAL if
+ * it is not base64. */
+int base64_decode(const char *s, struct buf *out);
 /* Case-sensitive glob with '*' and '?' (EC2 filter wildcards, '\' escapes). */
 bool glob_match(const char *pattern, const char *s);
 

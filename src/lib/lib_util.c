@@ -133,3 +133,33 @@ str_copy(char *dst, const char *src, size_t size)
 	}
 	return n;
 }
+
+int
+base64_decode(const char *s, struct buf *out)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint32_t acc = 0;
+	int bits = 0;
+	bool pad = false;
+
+	for (; *s; s++) {
+		const char *p;
+
+		if (*s == '\n' || *s == '\r' || *s == ' ' || *s == '\t')
+			continue;
+		if (*s == '=') {
+			pad = true;
+			continue;
+		}
+		if (pad || (p = strchr(alphabet, *s)) == NULL)
+			return -EINVAL;
+		acc = acc << 6 | (uint32_t)(p - alphabet);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf_putc(out, (char)(acc >> bits & 0xff));
+		}
+	}
+	return 0;
+}

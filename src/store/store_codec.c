@@ -20,6 +20,18 @@ cidr_json(const struct core_cidr *c)
 	return json_string(s);
 }
 
+/* An address, or "" for none (0). */
+static json_t *
+ip_json(uint32_t ip)
+{
+	char s[16];
+
+	if (ip == 0)
+		return json_string("");
+	core_ip_format(ip, s);
+	return json_string(s);
+}
+
 static json_t *
 tags_json(const struct core_tag *tags, size_t n)
 {
@@ -62,10 +74,10 @@ encode_type(const struct core_res *r)
 	case CORE_SUBNET: {
 		const struct core_subnet *x = (const void *)r;
 
-		return json_pack("{s:s, s:o, s:s, s:b, s:b, s:I}", "vpc", x->vpc_id,
+		/* The used address count is derived from the interfaces. */
+		return json_pack("{s:s, s:o, s:s, s:b, s:b}", "vpc", x->vpc_id,
 		    "cidr", cidr_json(&x->cidr), "az", x->az, "map_public_ip",
-		    x->map_public_ip, "default_for_az", x->is_default_for_az, "used",
-		    (json_int_t)x->n_used);
+		    x->map_public_ip, "default_for_az", x->is_default_for_az);
 	}
 	case CORE_RTB: {
 		const struct core_rtb *x = (const void *)r;
@@ -126,6 +138,48 @@ encode_type(const struct core_res *r)
 			    x->assocs[i].subnet_id));
 		return json_pack("{s:s, s:b, s:o, s:o}", "vpc", x->vpc_id, "default",
 		    x->is_default, "entries", a, "assocs", as);
+	}
+	case CORE_ENI: {
+		const struct core_eni *x = (const void *)r;
+		json_t *g = json_array();
+
+		a = json_array();
+		for (size_t i = 0; i < x->n_ips; i++)
+			json_array_append_new(a, ip_json(x->ips[i]));
+		for (size_t i = 0; i < x->n_groups; i++)
+			json_array_append_new(g, json_string(x->groups[i]));
+		return json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:s, s:b, s:s, s:s, s:s, "
+		    "s:i, s:b, s:I, s:o}", "vpc", x->vpc_id, "subnet", x->subnet_id,
+		    "mac", x->mac, "ips", a, "groups", g, "source_dest_check",
+		    x->source_dest_check, "description", x->description, "managed",
+		    x->is_requester_managed, "type", x->interface_type, "instance",
+		    x->instance_id, "attachment", x->attachment_id, "device", x->device_index,
+		    "delete_on_termination", x->delete_on_termination, "attached",
+		    (json_int_t)x->attach_ms, "public_ip", ip_json(x->public_ip));
+	}
+	case CORE_INSTANCE: {
+		const struct core_instance *x = (const void *)r;
+
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:i, "
+		    "s:i, s:b, s:b}", "reservation", x->reservation_id, "vpc", x->vpc_id,
+		    "subnet", x->subnet_id, "image", x->image_id, "type", x->instance_type,
+		    "key", x->key_name, "eni", x->primary_eni, "state", (int)x->state,
+		    "launched", (json_int_t)x->launch_ms, "state_changed",
+		    (json_int_t)x->state_ms, "token", x->client_token, "index",
+		    x->launch_index, "boot", (int)x->boot, "no_terminate",
+		    x->is_disable_api_termination, "auto_public_ip", x->has_auto_public_ip);
+		if (x->state_reason)
+			json_object_set_new(o, "state_reason", json_string(x->state_reason));
+		if (x->user_data)
+			json_object_set_new(o, "user_data", json_string(x->user_data));
+		return o;
+	}
+	case CORE_EIP: {
+		const struct core_eip *x = (const void *)r;
+
+		return json_pack("{s:o, s:s, s:s, s:o}", "ip", ip_json(x->public_ip),
+		    "assoc", x->assoc_id, "eni", x->eni_id, "private_ip",
+		    ip_json(x->private_ip));
 	}
 	default:
 		return json_object();
@@ -188,6 +242,26 @@ get_int(json_t *o, const char *key, int *out)
 		return -EINVAL;
 	*out = (int)json_integer_value(v);
 	return 0;
+}
+
+static int
+get_int64(json_t *o, const char *key, int64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v))
+		return -EINVAL;
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int
+get_ip(json_t *v, uint32_t *ip)
+{
+	if (!json_is_string(v))
+		return -EINVAL;
+	*ip = 0;
+	return *json_string_value(v) ? core_ip_parse(json_string_value(v), ip) : 0;
 }
 
 static int
@@ -272,16 +346,14 @@ decode_type(struct core_res *r, json_t *o)
 	}
 	case CORE_SUBNET: {
 		struct core_subnet *x = (void *)r;
-		int used;
 
+		/* An older "used" member is ignored: the count is derived. */
 		if (get_str(o, "vpc", x->vpc_id, sizeof(x->vpc_id)) ||
 		    get_cidr(json_object_get(o, "cidr"), &x->cidr) ||
 		    get_str(o, "az", x->az, sizeof(x->az)) ||
 		    get_bool(o, "map_public_ip", &x->map_public_ip) ||
-		    get_bool(o, "default_for_az", &x->is_default_for_az) ||
-		    get_int(o, "used", &used))
+		    get_bool(o, "default_for_az", &x->is_default_for_az))
 			return -EINVAL;
-		x->n_used = (uint32_t)used;
 		return 0;
 	}
 	case CORE_RTB: {
@@ -383,6 +455,77 @@ decode_type(struct core_res *r, json_t *o)
 		}
 		return 0;
 	}
+	case CORE_ENI: {
+		struct core_eni *x = (void *)r;
+		int64_t attached;
+
+		x->description = dup_str(o, "description");
+		if (x->description == NULL ||
+		    get_str(o, "vpc", x->vpc_id, sizeof(x->vpc_id)) ||
+		    get_str(o, "subnet", x->subnet_id, sizeof(x->subnet_id)) ||
+		    get_str(o, "mac", x->mac, sizeof(x->mac)) ||
+		    get_bool(o, "source_dest_check", &x->source_dest_check) ||
+		    get_bool(o, "managed", &x->is_requester_managed) ||
+		    get_str(o, "type", x->interface_type, sizeof(x->interface_type)) ||
+		    get_str(o, "instance", x->instance_id, sizeof(x->instance_id)) ||
+		    get_str(o, "attachment", x->attachment_id, sizeof(x->attachment_id)) ||
+		    get_int(o, "device", &x->device_index) ||
+		    get_bool(o, "delete_on_termination", &x->delete_on_termination) ||
+		    get_int64(o, "attached", &attached) ||
+		    get_ip(json_object_get(o, "public_ip"), &x->public_ip) ||
+		    !json_is_array(a = json_object_get(o, "ips")) ||
+		    json_array_size(a) < 1 || json_array_size(a) > CORE_ENI_IPS_MAX)
+			return -EINVAL;
+		x->attach_ms = attached;
+		json_array_foreach(a, i, v)
+			if (get_ip(v, &x->ips[x->n_ips++]))
+				return -EINVAL;
+		if (!json_is_array(a = json_object_get(o, "groups")) ||
+		    json_array_size(a) > CORE_ENI_GROUPS_MAX)
+			return -EINVAL;
+		json_array_foreach(a, i, v) {
+			if (!json_is_string(v) || strlen(json_string_value(v)) >= CORE_ID_MAX)
+				return -EINVAL;
+			STR_COPY(x->groups[x->n_groups++], json_string_value(v));
+		}
+		return 0;
+	}
+	case CORE_INSTANCE: {
+		struct core_instance *x = (void *)r;
+		int state, boot;
+
+		x->state_reason = dup_str(o, "state_reason");
+		x->user_data = dup_str(o, "user_data");
+		if (get_str(o, "reservation", x->reservation_id, sizeof(x->reservation_id)) ||
+		    get_str(o, "vpc", x->vpc_id, sizeof(x->vpc_id)) ||
+		    get_str(o, "subnet", x->subnet_id, sizeof(x->subnet_id)) ||
+		    get_str(o, "image", x->image_id, sizeof(x->image_id)) ||
+		    get_str(o, "type", x->instance_type, sizeof(x->instance_type)) ||
+		    get_str(o, "key", x->key_name, sizeof(x->key_name)) ||
+		    get_str(o, "eni", x->primary_eni, sizeof(x->primary_eni)) ||
+		    get_int(o, "state", &state) ||
+		    state < CORE_INSTANCE_PENDING || state > CORE_INSTANCE_TERMINATED ||
+		    get_int64(o, "launched", &x->launch_ms) ||
+		    get_int64(o, "state_changed", &x->state_ms) ||
+		    get_str(o, "token", x->client_token, sizeof(x->client_token)) ||
+		    get_int(o, "index", &x->launch_index) || get_int(o, "boot", &boot) ||
+		    get_bool(o, "no_terminate", &x->is_disable_api_termination) ||
+		    get_bool(o, "auto_public_ip", &x->has_auto_public_ip))
+			return -EINVAL;
+		x->state = (enum core_instance_state)state;
+		x->boot = (unsigned)boot;
+		return 0;
+	}
+	case CORE_EIP: {
+		struct core_eip *x = (void *)r;
+
+		if (get_ip(json_object_get(o, "ip"), &x->public_ip) ||
+		    get_str(o, "assoc", x->assoc_id, sizeof(x->assoc_id)) ||
+		    get_str(o, "eni", x->eni_id, sizeof(x->eni_id)) ||
+		    get_ip(json_object_get(o, "private_ip"), &x->private_ip))
+			return -EINVAL;
+		return 0;
+	}
 	default:
 		return -EINVAL;
 	}
@@ -396,6 +539,9 @@ static const size_t type_size[] = {
 	[CORE_IGW] = sizeof(struct core_igw),
 	[CORE_SG] = sizeof(struct core_sg),
 	[CORE_ACL] = sizeof(struct core_acl),
+	[CORE_ENI] = sizeof(struct core_eni),
+	[CORE_INSTANCE] = sizeof(struct core_instance),
+	[CORE_EIP] = sizeof(struct core_eip),
 };
 
 struct core_res *

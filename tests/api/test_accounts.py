@@ -8,7 +8,7 @@ import stat
 import botocore.exceptions
 import pytest
 
-from conftest import error_code
+from vpcdtest import error_code
 
 
 def profile_from(text, name):

@@ -106,3 +106,45 @@ def test_cli_vpc_attribute(vpcd):
     got = vpcd.aws("ec2", "describe-vpc-attribute", "--vpc-id", vpc,
                    "--attribute", "enableDnsHostnames")
     assert got == {"VpcId": vpc, "EnableDnsHostnames": {"Value": True}}
+
+
+def test_cli_instance_flow(vpcd):
+    """run-instances, describe-instances --filters, associate-address,
+    terminate-instances, as a shell user would type them."""
+    aws = vpcd.aws
+    vpc_id = aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16")["Vpc"]["VpcId"]
+    sn_id = aws("ec2", "create-subnet", "--vpc-id", vpc_id, "--cidr-block",
+                "10.0.1.0/24")["Subnet"]["SubnetId"]
+    igw_id = aws("ec2", "create-internet-gateway")["InternetGateway"]["InternetGatewayId"]
+    aws("ec2", "attach-internet-gateway", "--internet-gateway-id", igw_id, "--vpc-id", vpc_id)
+    image = aws("ec2", "describe-images", "--owners", "amazon", "--filters",
+                "Name=name,Values=vpcd-linux")["Images"][0]["ImageId"]
+
+    r = aws("ec2", "run-instances", "--image-id", image, "--count", "2", "--instance-type",
+            "t3.micro", "--subnet-id", sn_id, "--user-data", "#!/bin/sh\necho hi",
+            "--tag-specifications", "ResourceType=instance,Tags=[{Key=Name,Value=web}]")
+    assert [i["State"]["Name"] for i in r["Instances"]] == ["pending", "pending"]
+    ids = [i["InstanceId"] for i in r["Instances"]]
+
+    got = aws("ec2", "describe-instances", "--filters", "Name=tag:Name,Values=web",
+              "Name=instance-state-name,Values=running")["Reservations"]
+    assert sorted(i["InstanceId"] for x in got for i in x["Instances"]) == sorted(ids)
+    out = aws("ec2", "describe-instances", "--instance-ids", ids[0], "--query",
+              "Reservations[0].Instances[0].PrivateIpAddress", "--output", "json")
+    assert out == "10.0.1.4"
+
+    alloc = aws("ec2", "allocate-address", "--domain", "vpc")
+    assoc = aws("ec2", "associate-address", "--instance-id", ids[0], "--allocation-id",
+                alloc["AllocationId"])
+    assert assoc["AssociationId"].startswith("eipassoc-")
+    addr = aws("ec2", "describe-addresses", "--filters",
+               "Name=instance-id,Values=%s" % ids[0])["Addresses"]
+    assert [a["PublicIp"] for a in addr] == [alloc["PublicIp"]]
+
+    t = aws("ec2", "terminate-instances", "--instance-ids", *ids)["TerminatingInstances"]
+    assert {x["CurrentState"]["Name"] for x in t} == {"shutting-down"}
+    aws("ec2", "wait", "instance-terminated", "--instance-ids", *ids)
+    addr = aws("ec2", "describe-addresses")["Addresses"]
+    assert "AssociationId" not in addr[0]
+    aws("ec2", "release-address", "--allocation-id", alloc["AllocationId"])
+    aws("ec2", "delete-subnet", "--subnet-id", sn_id)

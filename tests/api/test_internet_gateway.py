@@ -2,7 +2,7 @@
 import botocore.exceptions
 import pytest
 
-from conftest import error_code
+from vpcdtest import error_code
 
 
 @pytest.fixture

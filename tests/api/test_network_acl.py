@@ -4,7 +4,7 @@ DescribeNetworkAcls filters."""
 import botocore.exceptions
 import pytest
 
-from conftest import error_code
+from vpcdtest import error_code
 
 
 def make_vpc(ec2, cidr="10.0.0.0/16"):

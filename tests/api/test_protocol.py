@@ -15,7 +15,7 @@ import botocore.credentials
 import botocore.exceptions
 import pytest
 
-from conftest import error_code, http_status
+from vpcdtest import error_code, http_status
 
 CTYPE = "application/x-www-form-urlencoded; charset=utf-8"
 

@@ -4,7 +4,7 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import error_code
+from vpcdtest import error_code
 
 
 def test_describe_regions_lists_only_our_region(ec2):

@@ -3,7 +3,7 @@ their targets, blackhole state, filters and pagination."""
 import botocore.exceptions
 import pytest
 
-from conftest import error_code
+from vpcdtest import error_code
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ rule descriptions."""
 import botocore.exceptions
 import pytest
 
-from conftest import error_code, http_status
+from vpcdtest import error_code, http_status
 
 ALL_OUT = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}], "Ipv6Ranges": [],
            "PrefixListIds": [], "UserIdGroupPairs": []}

@@ -3,7 +3,7 @@ ModifySubnetAttribute."""
 import botocore.exceptions
 import pytest
 
-from conftest import error_code, http_status
+from vpcdtest import error_code, http_status
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ TagSpecifications on every Create call."""
 import botocore.exceptions
 import pytest
 
-from conftest import error_code
+from vpcdtest import error_code
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ secondary CIDR blocks, the default VPC and DescribeAccountAttributes."""
 import botocore.exceptions
 import pytest
 
-from conftest import error_code, http_status
+from vpcdtest import error_code, http_status
 
 
 def create_vpc(ec2, cidr="10.0.0.0/16", **kw):

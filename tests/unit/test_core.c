@@ -1,4 +1,5 @@
 /* Unit tests of the model and its AWS rules (links only core and lib). */
+#include <errno.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -275,6 +276,145 @@ test_tags(void)
 	core_tags_free(tags, n);
 }
 
+/* Addresses, the public pool and the instance state machine. */
+static void
+test_instances(void)
+{
+	static const char *const owner = "111111111111";
+	struct core_config small = cfg;
+	struct core_model m;
+	struct core_error err;
+	struct core_vpc *vpc;
+	struct core_subnet *sn;
+	struct core_eni *eni, *e2;
+	struct core_eip *eip;
+	struct core_instance *out[20];
+	struct core_nic_spec nic = { 0 };
+	struct core_run_spec run = { 0 };
+	struct core_eni_spec spec = { 0 };
+	enum core_instance_state prev;
+	uint32_t ip;
+	size_t n = 0;
+	char s[16];
+
+	small.public_pool = cidr("198.51.100.0/29");  /* .1 - .6 */
+	core_model_init(&m, &small);
+	m.is_dataplane_none = false;
+	core_vpc_create(&m, owner, cidr("10.0.0.0/16"), false, false, &vpc, &err);
+	core_subnet_create(&m, vpc, cidr("10.0.1.0/28"), "us-east-1a", &sn, &err);
+	CHECK(core_subnet_available(sn) == 11, "a /28 has 11 usable addresses");
+
+	spec.subnet = sn;
+	CHECK(core_eni_create(&m, owner, &spec, &eni, &err) == 0 && eni->n_ips == 1 &&
+	    eni->ips[0] == 0x0a000104, "the first interface gets .4");
+	CHECK(core_subnet_available(sn) == 10 && sn->n_used == 1, "the subnet counts it");
+	CHECK(eni->n_groups == 1 && strcmp(eni->groups[0], vpc->default_sg) == 0,
+	    "the default group by default");
+	for (uint32_t r = 0; r < 4; r++) {
+		spec.primary_ip = 0x0a000100 + r;
+		CHECK(core_eni_create(&m, owner, &spec, &e2, &err) != 0 &&
+		    strcmp(err.code, "InvalidParameterValue") == 0, ".%u is reserved", r);
+	}
+	spec.primary_ip = 0x0a00010f;
+	CHECK(core_eni_create(&m, owner, &spec, &e2, &err) != 0 &&
+	    strcmp(err.code, "InvalidParameterValue") == 0, "the broadcast address is reserved");
+	spec.primary_ip = 0x0a000104;
+	CHECK(core_eni_create(&m, owner, &spec, &e2, &err) != 0 &&
+	    strcmp(err.code, "InvalidIPAddress.InUse") == 0, "a used address is refused");
+	spec.primary_ip = 0x0a000109;
+	CHECK(core_eni_create(&m, owner, &spec, &e2, &err) == 0 && e2->ips[0] == 0x0a000109,
+	    "an explicit free address");
+	CHECK(core_eni_assign_ips(&m, eni, NULL, 0, 2, false, &err) == 0 && eni->n_ips == 3 &&
+	    eni->ips[1] == 0x0a000105 && eni->ips[2] == 0x0a000106,
+	    "secondary addresses: lowest free first");
+	CHECK(core_eni_unassign_ips(&m, eni, &eni->ips[1], 1, &err) == 0 && eni->n_ips == 2 &&
+	    core_subnet_available(sn) == 8, "unassigning frees the address");
+	e2->is_requester_managed = true;
+	CHECK(core_eni_delete(&m, e2, &err) != 0 && strcmp(err.code, "OperationNotPermitted") == 0 &&
+	    core_eni_set_groups(&m, e2, NULL, 0, &err) != 0 &&
+	    core_eni_assign_ips(&m, e2, NULL, 0, 1, false, &err) != 0,
+	    "requester-managed interfaces refuse changes");
+	e2->is_requester_managed = false;
+	core_eni_delete(&m, e2, &err);
+	CHECK(core_subnet_available(sn) == 9, "deleting an interface frees its addresses");
+
+	/* The pool: never the network or broadcast address, shared by all. */
+	CHECK(core_pool_free(&m) == 6, "a /29 pool has 6 addresses");
+	CHECK(core_eip_allocate(&m, owner, &eip, &err) == 0 && eip->public_ip == 0xc6336401,
+	    "the first Elastic IP is .1");
+	m.is_dry_run = true;
+	CHECK(core_eip_allocate(&m, owner, &eip, &err) != 0 &&
+	    strcmp(err.code, "DryRunOperation") == 0 && core_pool_free(&m) == 5,
+	    "a dry run allocates nothing");
+	m.is_dry_run = false;
+
+	nic.create = (struct core_eni_spec){ .subnet = sn };
+	nic.is_public_ip = true;
+	nic.delete_on_termination = true;
+	run.image_id = "ami-1";
+	run.instance_type = "t3.micro";
+	run.nics = &nic;
+	run.n_nics = 1;
+	run.min_count = 1;
+	run.max_count = 20;
+	CHECK(core_instances_run(&m, owner, &run, out, &n, &err) == 0 && n == 5,
+	    "MaxCount is cut to what the pool allows (%zu)", n);
+	CHECK(core_pool_free(&m) == 0 && core_pool_take(&m, &ip, &err) != 0 &&
+	    strcmp(err.code, "InsufficientAddressCapacity") == 0, "the pool is exhausted");
+	CHECK(core_eip_allocate(&m, "222222222222", &eip, &err) != 0 &&
+	    strcmp(err.code, "InsufficientAddressCapacity") == 0, "for every account");
+	CHECK(out[0]->state == CORE_INSTANCE_PENDING && out[0]->boot == 1 &&
+	    out[4]->launch_index == 4, "launched pending, boot 1, launch indexes");
+	eni = core_find(&m, CORE_ENI, owner, out[0]->primary_eni);
+	core_ip_format(eni->public_ip, s);
+	CHECK_STR(s, "198.51.100.2", "the first instance's public address");
+	CHECK(core_subnet_available(sn) == 4, "each instance took a private address");
+	run.min_count = 5;
+	nic.is_public_ip = false;
+	CHECK(core_instances_run(&m, owner, &run, out + 5, &n, &err) != 0 &&
+	    strcmp(err.code, "InsufficientFreeAddressesInSubnet") == 0,
+	    "MinCount above the subnet's room is refused");
+
+	/* The state machine with a data plane completing transitions. */
+	CHECK(core_instance_set_state(&m, out[0], CORE_INSTANCE_RUNNING) == 0 &&
+	    out[0]->state == CORE_INSTANCE_RUNNING, "pending -> running");
+	CHECK(core_instance_stop(&m, out[0], false, &prev, &err) == 0 &&
+	    prev == CORE_INSTANCE_RUNNING && out[0]->state == CORE_INSTANCE_STOPPING,
+	    "stop enters stopping");
+	CHECK(eni->public_ip != 0, "stopping keeps the public address");
+	core_instance_set_state(&m, out[0], CORE_INSTANCE_STOPPED);
+	CHECK(eni->public_ip == 0 && core_pool_free(&m) == 1, "stopped releases it");
+	CHECK(core_instance_start(&m, out[0], &prev, &err) == 0 &&
+	    out[0]->state == CORE_INSTANCE_PENDING && out[0]->boot == 2 && eni->public_ip != 0,
+	    "start: pending, boot 2, a new public address");
+	CHECK(core_instance_start(&m, out[1], &prev, &err) == 0 && out[1]->boot == 1,
+	    "starting a pending instance changes nothing");
+	CHECK(core_instance_terminate(&m, out[0], &prev, &err) == 0 &&
+	    out[0]->state == CORE_INSTANCE_SHUTTING_DOWN &&
+	    core_find(&m, CORE_ENI, owner, out[0]->primary_eni) != NULL,
+	    "terminate: shutting-down, interfaces still there");
+	CHECK(core_instance_stop(&m, out[0], false, &prev, &err) != 0 &&
+	    strcmp(err.code, "IncorrectInstanceState") == 0, "a shutting-down one cannot stop");
+	core_instance_set_state(&m, out[0], CORE_INSTANCE_TERMINATED);
+	CHECK(core_find(&m, CORE_ENI, owner, out[0]->primary_eni) == NULL &&
+	    core_subnet_available(sn) == 5 && core_pool_free(&m) == 1,
+	    "terminated: the interface and its addresses are gone");
+	CHECK(core_instance_set_state(&m, out[0], CORE_INSTANCE_RUNNING) == -EINVAL,
+	    "terminated is final");
+
+	/* Without a data plane the core completes transitions itself. */
+	m.is_dataplane_none = true;
+	CHECK(core_instance_stop(&m, out[1], false, &prev, &err) == 0 &&
+	    prev == CORE_INSTANCE_PENDING && out[1]->state == CORE_INSTANCE_STOPPED,
+	    "dataplane none: stop completes at once");
+	CHECK(core_instance_terminate(&m, out[1], &prev, &err) == 0 &&
+	    out[1]->state == CORE_INSTANCE_TERMINATED, "dataplane none: terminate completes");
+	out[2]->is_disable_api_termination = true;
+	CHECK(core_instance_terminate(&m, out[2], &prev, &err) != 0 &&
+	    strcmp(err.code, "OperationNotPermitted") == 0, "disableApiTermination");
+	core_model_fini(&m);
+}
+
 int
 main(void)
 {
@@ -289,5 +429,6 @@ main(void)
 	test_quota_and_routes();
 	test_sg_and_acl();
 	test_tags();
+	test_instances();
 	return tap_done();
 }

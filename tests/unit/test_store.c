@@ -51,6 +51,31 @@ populate(struct core_model *m, char vpc_id[CORE_ID_MAX])
 	core_tags_set(&sg->rules[1].tags, &sg->rules[1].n_tags, "k", "v");
 	core_acl_create(m, vpc, &acl, &err);
 	core_acl_entry_add(m, acl, &e, &err);
+
+	/* An instance with a public address, a second interface with a
+	 * secondary address, and an Elastic IP on it. */
+	{
+		struct core_nic_spec nic = { .create = { .subnet = sn }, .is_public_ip = true,
+			.delete_on_termination = true };
+		struct core_run_spec run = { .image_id = "ami-1", .instance_type = "t3.micro",
+			.key_name = "k", .user_data = "aGk=", .client_token = "tok",
+			.min_count = 1, .max_count = 1, .nics = &nic, .n_nics = 1 };
+		struct core_eni_spec es = { .subnet = sn, .description = "second",
+			.n_secondary = 1 };
+		struct core_instance *inst;
+		struct core_eni *eni;
+		struct core_eip *eip;
+		size_t n;
+
+		core_instances_run(m, owner, &run, &inst, &n, &err);
+		core_instance_stop(m, inst, false, &(enum core_instance_state){ 0 }, &err);
+		core_eni_create(m, owner, &es, &eni, &err);
+		eni->source_dest_check = false;
+		core_eni_attach(m, eni, inst, 1, &err);
+		core_eip_allocate(m, owner, &eip, &err);
+		core_eip_associate(m, eip, eni, eni->ips[1], false, &err);
+		core_tags_set(&eip->res.tags, &eip->res.n_tags, "Name", "eip");
+	}
 	str_copy(vpc_id, vpc->res.id, CORE_ID_MAX);
 }
 
@@ -74,6 +99,11 @@ same_docs(const struct core_model *a, const struct core_model *b)
 			free(y);
 		}
 	CHECK(n > 8 && n == same, "all %zu resources identical after reload", n);
+	CHECK(a->count[CORE_INSTANCE] == 1 && a->count[CORE_ENI] == 2 && a->count[CORE_EIP] == 1,
+	    "instances, interfaces and Elastic IPs included");
+	CORE_FOREACH(b, CORE_SUBNET, r)
+		CHECK(((struct core_subnet *)r)->n_used == 3,
+		    "a subnet's used addresses are derived again on load");
 }
 
 int
@@ -109,7 +139,13 @@ main(void)
 		struct core_error err;
 		struct core_igw *igw = (struct core_igw *)m2.head[CORE_IGW];
 		struct core_vpc *vpc = core_find(&m2, CORE_VPC, NULL, vpc_id);
+		struct core_eip *eip = (struct core_eip *)m2.head[CORE_EIP];
 
+		/* Mapped public addresses keep the gateway attached. */
+		CHECK(core_igw_detach(&m2, igw, vpc, &err) != 0 &&
+		    strcmp(err.code, "DependencyViolation") == 0,
+		    "a gateway with mapped addresses stays");
+		core_eip_disassociate(&m2, eip->res.owner, eip->assoc_id, &err);
 		core_igw_detach(&m2, igw, vpc, &err);
 		core_igw_delete(&m2, igw, &err);
 		CHECK(store_begin(s) == 0 && store_save(s, &m2) == 0 && store_commit(s) == 0,
