@@ -19,8 +19,6 @@
 
 #define INST(res) ((const struct core_instance *)(res))
 
-#define IMAGE_ID "ami-00000000"
-#define IMAGE_NAME "vpcd-linux"
 #define IMAGE_OWNER "000000000000"
 #define USER_DATA_MAX 16384
 #define CONSOLE_MAX 65536
@@ -1330,16 +1328,16 @@ api_get_console_output(struct api_ctx *ctx, const struct ec2_get_console_output_
 	return 0;
 }
 
-/* The built-in image, so that tools that look one up find it. */
+/* The built-in images, so that tools that look one up find them. */
 static void
-image_out(struct api_ctx *ctx, struct ec2_image *out)
+image_out(struct api_ctx *ctx, const struct core_image *img, struct ec2_image *out)
 {
-	out->image_id = IMAGE_ID;
-	out->name = IMAGE_NAME;
-	out->description = "vpcd's built-in Linux image";
+	out->image_id = img->id;
+	out->name = img->name;
+	out->description = img->description;
 	out->owner_id = IMAGE_OWNER;
 	out->image_owner_alias = "amazon";
-	out->image_location = "amazon/" IMAGE_NAME;
+	out->image_location = arena_printf(ctx->arena, "amazon/%s", img->name);
 	out->image_type = "machine";
 	out->architecture = "x86_64";
 	out->state = "available";
@@ -1356,21 +1354,19 @@ image_out(struct api_ctx *ctx, struct ec2_image *out)
 	API_LIST(ctx, out->product_codes, 0);
 }
 
-static void f_img_id(struct api_vals *v, const void *r) { api_val(v, IMAGE_ID); }
-static void f_img_name(struct api_vals *v, const void *r) { api_val(v, IMAGE_NAME); }
+#define IMG(r) ((const struct core_image *)(r))
+static void f_img_id(struct api_vals *v, const void *r) { api_val(v, IMG(r)->id); }
+static void f_img_name(struct api_vals *v, const void *r) { api_val(v, IMG(r)->name); }
 static void f_img_owner(struct api_vals *v, const void *r) { api_val(v, IMAGE_OWNER); }
 static void f_img_alias(struct api_vals *v, const void *r) { api_val(v, "amazon"); }
 static void f_img_state(struct api_vals *v, const void *r) { api_val(v, "available"); }
 static void f_img_type(struct api_vals *v, const void *r) { api_val(v, "machine"); }
 static void f_img_public(struct api_vals *v, const void *r) { api_val_bool(v, true); }
 static void f_img_ena(struct api_vals *v, const void *r) { api_val_bool(v, true); }
-static void f_img_desc(struct api_vals *v, const void *r)
-{
-	api_val(v, "vpcd's built-in Linux image");
-}
+static void f_img_desc(struct api_vals *v, const void *r) { api_val(v, IMG(r)->description); }
 static void f_img_location(struct api_vals *v, const void *r)
 {
-	api_val(v, "amazon/" IMAGE_NAME);
+	api_val(v, arena_printf(v->ctx->arena, "amazon/%s", IMG(r)->name));
 }
 
 static const struct api_filter_def image_filters[] = {
@@ -1402,7 +1398,7 @@ api_describe_images(struct api_ctx *ctx, const struct ec2_describe_images_reques
 	bool owned = in->n_owners == 0;
 
 	for (size_t i = 0; i < in->n_image_ids; i++)
-		if (strcmp(in->image_ids[i], IMAGE_ID) != 0)
+		if (core_image_find(in->image_ids[i]) == NULL)
 			return api_fail(ctx, "InvalidAMIID.NotFound",
 			    "The image id '[%s]' does not exist", in->image_ids[i]);
 	for (size_t i = 0; i < in->n_owners; i++)
@@ -1411,8 +1407,10 @@ api_describe_images(struct api_ctx *ctx, const struct ec2_describe_images_reques
 	if (api_filters_init(ctx, &f, image_filters, ARRAY_SIZE(image_filters), in->filters,
 	    in->n_filters) || api_dry_run_check(ctx, in->dry_run))
 		return -EINVAL;
-	API_LIST(ctx, out->images, 1);
-	if (owned && api_filters_match(ctx, &f, NULL, NULL, 0))
-		image_out(ctx, &out->images[out->n_images++]);
+	API_LIST(ctx, out->images, core_n_images);
+	for (size_t i = 0; owned && i < core_n_images; i++)
+		if (api_ids_has(in->image_ids, in->n_image_ids, core_images[i].id) &&
+		    api_filters_match(ctx, &f, &core_images[i], NULL, 0))
+			image_out(ctx, &core_images[i], &out->images[out->n_images++]);
 	return 0;
 }

@@ -704,6 +704,23 @@ int core_instance_reboot(struct core_model *m, struct core_instance *inst,
  * -EINVAL for a terminated instance.  For the data plane. */
 int core_instance_set_state(struct core_model *m, struct core_instance *inst,
     enum core_instance_state st);
+/*
+ * Built-in images.  Any "ami-" id launches (and is recorded), but these are
+ * what DescribeImages lists, and the NAT image makes its instances forward
+ * and masquerade what they receive for other addresses, as Amazon's
+ * amzn-ami-vpc-nat images do (user data runs unprivileged and could not).
+ */
+struct core_image {
+	const char *id;
+	const char *name;
+	const char *description;
+	bool is_nat;
+};
+extern const struct core_image core_images[];
+extern const size_t core_n_images;
+/* The built-in image 'id', or NULL. */
+const struct core_image *core_image_find(const char *id);
+
 /* EC2's name and code of a state ("running", 16). */
 const char *core_instance_state_name(enum core_instance_state st);
 int core_instance_state_code(enum core_instance_state st);

@@ -55,14 +55,6 @@ ipmap_set(struct ipmap *mp, uint32_t ip)
 		mp->bits[i / 8] |= (uint8_t)(1u << (i % 8));
 }
 
-static bool
-ipmap_isset(const struct ipmap *mp, uint32_t ip)
-{
-	uint64_t i = ip - mp->base;
-
-	return ipmap_has(mp, ip) && (mp->bits[i / 8] >> (i % 8) & 1);
-}
-
 /* The lowest free address (marked taken), or 0. */
 static uint32_t
 ipmap_take(struct ipmap *mp)

@@ -380,3 +380,20 @@ core_instance_reboot(struct core_model *m, struct core_instance *inst,
 		    inst->res.id);
 	return core_commit_point(m, err);
 }
+
+const struct core_image core_images[] = {
+	{ "ami-00000000", "vpcd-linux", "vpcd's built-in Linux image", false },
+	{ "ami-00000001", "vpcd-nat",
+	    "vpcd's NAT instance image: forwards and masquerades traffic for other "
+	    "addresses out of eth0 (disable the source/destination check)", true },
+};
+const size_t core_n_images = ARRAY_SIZE(core_images);
+
+const struct core_image *
+core_image_find(const char *id)
+{
+	for (size_t i = 0; i < core_n_images; i++)
+		if (strcmp(core_images[i].id, id) == 0)
+			return &core_images[i];
+	return NULL;
+}

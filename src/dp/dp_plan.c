@@ -287,15 +287,49 @@ plan_vpc(struct dp_plan *p, const struct core_model *m, const struct core_vpc *v
 	dp_nft_hash(nft->text, nft->hash);
 }
 
+/* The table of a NAT-image instance: what it forwards for other hosts
+ * leaves eth0 with its own address. */
 static void
-plan_instance(struct dp_plan *p, const struct core_instance *inst)
+plan_nat_instance(struct dp_plan *p, const struct core_model *m,
+    const struct core_instance *inst)
+{
+	const struct core_eni *eni = core_find(m, CORE_ENI, inst->res.owner, inst->primary_eni);
+	struct dp_nft *nft;
+	char ip[16], *text, *hash;
+
+	if (eni == NULL)
+		return;
+	add_sysctl(p, inst->res.id, "1", "net/ipv4/ip_forward");
+	core_ip_format(eni->ips[0], ip);
+	text = arena_printf(&p->arena,
+	    "table inet vpcd {\n"
+	    "\tcomment \"vpcd 0000000000000000\"\n"
+	    "\tchain nat_postrouting {\n"
+	    "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+	    "\t\toifname \"eth0\" ip saddr != %s masquerade\n"
+	    "\t}\n"
+	    "}\n", ip);
+	nft = PUSH(p->nft, p->n_nft);
+	STR_COPY(nft->ns, inst->res.id);
+	dp_nft_hash(text, nft->hash);
+	/* The table carries its own hash, as the compiled ones do. */
+	hash = strstr(text, "vpcd 0000000000000000") + 5;
+	memcpy(hash, nft->hash, 16);
+	nft->text = text;
+}
+
+static void
+plan_instance(struct dp_plan *p, const struct core_model *m, const struct core_instance *inst)
 {
 	const char *ns = inst->res.id;
+	const struct core_image *img = core_image_find(inst->image_id);
 
 	add_ns(p, ns, DP_NS_INSTANCE, inst->res.id);
 	/* Unprivileged user data may listen on port 80 and ping. */
 	add_sysctl(p, ns, "0", "net/ipv4/ip_unprivileged_port_start");
 	add_sysctl(p, ns, "0 2147483647", "net/ipv4/ping_group_range");
+	if (img && img->is_nat)
+		plan_nat_instance(p, m, inst);
 	if (inst->state == CORE_INSTANCE_PENDING || inst->state == CORE_INSTANCE_RUNNING) {
 		struct dp_boot *b = PUSH(p->boots, p->n_boots);
 
@@ -421,7 +455,7 @@ dp_plan_build(const struct core_model *m, const struct dp_config *cfg)
 		STR_COPY(di->id, inst->res.id);
 		di->state = inst->state;
 		if (instance_has_ns(inst))
-			plan_instance(p, inst);
+			plan_instance(p, m, inst);
 	}
 
 	dp_plan_sort(p);

@@ -420,7 +420,10 @@ def test_console_output_reads_log(vpcd, ec2, net):
 def test_describe_images(ec2):
     imgs = ec2.describe_images(Owners=["amazon"],
                                Filters=[{"Name": "name", "Values": ["vpcd-*"]}])["Images"]
-    assert [(i["ImageId"], i["Name"]) for i in imgs] == [(AMI, "vpcd-linux")]
+    assert [(i["ImageId"], i["Name"]) for i in imgs] == [(AMI, "vpcd-linux"),
+                                                          ("ami-00000001", "vpcd-nat")]
+    nat = ec2.describe_images(ImageIds=["ami-00000001"])["Images"]
+    assert [i["Name"] for i in nat] == ["vpcd-nat"] and "NAT" in nat[0]["Description"]
     assert ec2.describe_images(Owners=["self"])["Images"] == []
     fails("InvalidAMIID.NotFound", ec2.describe_images, ImageIds=["ami-12345678"])
 

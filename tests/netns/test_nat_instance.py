@@ -1,0 +1,112 @@
+"""The NAT-instance pattern (seed 004): a private subnet whose default
+route targets an instance of the NAT image with SourceDestCheck off."""
+import subprocess
+import time
+
+import pytest
+
+from vpcdtest import VPCCTL, listener, wait_port, wait_running
+
+NAT_IMAGE = "ami-00000001"
+PEER_ECHO = r'''
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 9000))
+s.listen(16)
+while True:
+    c, peer = s.accept()
+    c.sendall(("ok %s\n" % peer[0]).encode())
+    c.close()
+'''
+ASK = r'''
+import socket, sys
+try:
+    s = socket.create_connection(("203.0.113.10", 9000), timeout=2)
+    s.settimeout(2)
+    print(s.recv(64).decode().strip())
+except OSError as e:
+    print("failed", e)
+    sys.exit(1)
+'''
+
+
+@pytest.fixture
+def nat(dp):
+    ec2 = dp.client()
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    private = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24")["Subnet"]["SubnetId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    pub_rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=pub_rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.associate_route_table(RouteTableId=pub_rtb, SubnetId=public)
+    sg = ec2.create_security_group(VpcId=vpc, GroupName="nat", Description="nat")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    nat_id = ec2.run_instances(ImageId=NAT_IMAGE, MinCount=1, MaxCount=1, NetworkInterfaces=[
+        {"DeviceIndex": 0, "SubnetId": public, "Groups": [sg],
+         "AssociatePublicIpAddress": True}])["Instances"][0]["InstanceId"]
+    inner = ec2.run_instances(ImageId="ami-00000000", MinCount=1, MaxCount=1, SubnetId=private,
+                              UserData=listener(22))["Instances"][0]["InstanceId"]
+    priv_rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=priv_rtb, DestinationCidrBlock="0.0.0.0/0", InstanceId=nat_id)
+    ec2.associate_route_table(RouteTableId=priv_rtb, SubnetId=private)
+    wait_running(ec2, [nat_id, inner])
+    nat_public = ec2.describe_instances(InstanceIds=[nat_id])["Reservations"][0]["Instances"][0][
+        "PublicIpAddress"]
+    server = subprocess.Popen([VPCCTL, "--data-dir", dp.data_dir, "internet", "--",
+                               "/usr/bin/python3", "-c", PEER_ECHO], stdin=subprocess.DEVNULL)
+    try:
+        assert wait_port_raw(dp), "the internet host's listener did not start"
+        yield dp, ec2, nat_id, inner, nat_public
+    finally:
+        server.kill()
+        server.wait()
+
+
+def wait_port_raw(dp, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = dp.internet("/usr/bin/python3", "-c", ASK)
+        if r.returncode == 0:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def ask(dp, instance):
+    r = dp.run_in(instance, "/usr/bin/python3", "-c", ASK)
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
+def test_private_instance_reaches_internet_through_nat_instance(nat):
+    dp, ec2, nat_id, inner, nat_public = nat
+    ec2.modify_instance_attribute(InstanceId=nat_id, SourceDestCheck={"Value": False})
+    deadline = time.time() + 5
+    answer = None
+    while time.time() < deadline and answer is None:
+        answer = ask(dp, inner)
+    # The internet sees the NAT instance's public address, not the private one.
+    assert answer == "ok %s" % nat_public
+
+
+def test_source_dest_check_on_blocks_the_nat_instance(nat):
+    dp, ec2, nat_id, inner, nat_public = nat
+    assert ask(dp, inner) is None
+
+
+def test_route_to_terminated_nat_instance_is_a_blackhole(nat):
+    dp, ec2, nat_id, inner, nat_public = nat
+    ec2.modify_instance_attribute(InstanceId=nat_id, SourceDestCheck={"Value": False})
+    ec2.terminate_instances(InstanceIds=[nat_id])
+    deadline = time.time() + 10
+    state = None
+    while time.time() < deadline and state != "blackhole":
+        rtbs = ec2.describe_route_tables(Filters=[{"Name": "route.instance-id",
+                                                    "Values": [nat_id]}])["RouteTables"]
+        state = [r["State"] for r in rtbs[0]["Routes"] if r.get("InstanceId") == nat_id][0]
+        time.sleep(0.2)
+    assert state == "blackhole"
+    assert ask(dp, inner) is None
