@@ -50,6 +50,9 @@ static const struct {
 	{ "quota.rules-per-security-group", offsetof(struct core_config, rules_per_sg) },
 	{ "quota.network-acls-per-vpc", offsetof(struct core_config, acls_per_vpc) },
 	{ "quota.entries-per-network-acl", offsetof(struct core_config, entries_per_acl) },
+	{ "quota.security-groups-per-interface", offsetof(struct core_config, sgs_per_eni) },
+	{ "quota.elastic-ips-per-region", offsetof(struct core_config, eips_per_region) },
+	{ "quota.instances-per-region", offsetof(struct core_config, instances_per_region) },
 };
 
 int
@@ -87,6 +90,13 @@ daemon_config_set(struct daemon_config *cfg, const char *key, const char *v, cha
 		if (cfg->core.n_azs == 0)
 			goto bad;
 		cfg->is_zones_set = true;
+	} else if (strcmp(key, "public-pool") == 0) {
+		/* Where Elastic and auto-assigned public addresses come from. */
+		struct core_cidr c;
+
+		if (core_cidr_parse(v, &c) || c.len < 8 || c.len > 30 || !core_cidr_is_canonical(&c))
+			goto bad;
+		cfg->core.public_pool = c;
 	} else if (strcmp(key, "dataplane") == 0) {
 		if (strcmp(v, "none") == 0)
 			cfg->dataplane = DAEMON_DP_NONE;
@@ -123,7 +133,9 @@ daemon_config_set(struct daemon_config *cfg, const char *key, const char *v, cha
 	} else {
 		for (size_t i = 0; i < ARRAY_SIZE(quotas); i++)
 			if (strcmp(key, quotas[i].name) == 0) {
-				if (parse_uint(v, 1000000, &n) || n == 0)
+				if (parse_uint(v, 1000000, &n) || n == 0 ||
+				    (quotas[i].offset == offsetof(struct core_config, sgs_per_eni) &&
+				    n > CORE_ENI_GROUPS_MAX))
 					goto bad;
 				*(unsigned *)((char *)&cfg->core + quotas[i].offset) = (unsigned)n;
 				return 0;

@@ -52,7 +52,10 @@ usage(FILE *f)
 	    "quota.subnets-per-vpc (200), quota.internet-gateways-per-region (5),\n"
 	    "quota.route-tables-per-vpc (200), quota.routes-per-route-table (50),\n"
 	    "quota.security-groups-per-vpc (2500), quota.rules-per-security-group (60),\n"
-	    "quota.network-acls-per-vpc (200), quota.entries-per-network-acl (20).\n"
+	    "quota.network-acls-per-vpc (200), quota.entries-per-network-acl (20),\n"
+	    "quota.security-groups-per-interface (5, at most 16),\n"
+	    "quota.elastic-ips-per-region (5), quota.instances-per-region (20), and\n"
+	    "public-pool (198.51.100.0/24: Elastic and auto-assigned public addresses).\n"
 	    "\n"
 	    "On first start vpcd creates an administrator account and writes its keys\n"
 	    "to DIR/credentials (AWS shared-credentials format, profile 'default').\n");
