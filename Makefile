@@ -6,7 +6,7 @@ BUILD ?= build
 VPCD_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: all deps build run test test-sanitize gen bench clean
+.PHONY: all deps build run test test-sanitize gen bench bench-dp clean
 
 all: build
 
@@ -38,6 +38,11 @@ gen:
 
 bench: build
 	bench/run.sh
+
+# The data plane benchmarks (root): throughput, connection rate, launch
+# time and rule-change latency against a bare veth pair.
+bench-dp: build
+	bench/dp_run.sh
 
 clean:
 	rm -rf $(BUILD) build-asan
