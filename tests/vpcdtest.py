@@ -173,7 +173,7 @@ for p in (%s):
 
 def listener(*ports):
     """User data that answers "ok" on each TCP port."""
-    return LISTENER % ", ".join(str(p) for p in ports)
+    return LISTENER % "".join("%d, " % p for p in ports)
 
 
 def netns_names():

@@ -121,7 +121,13 @@ boot_child(const struct dp_config *cfg, const char *ns_path, int script_fd, int 
 		(char *)home, "LANG=C.UTF-8", NULL };
 	int nsfd = open(ns_path, O_RDONLY | O_CLOEXEC);
 	int devnull = open("/dev/null", O_RDONLY);
+	sigset_t none;
 
+	/* vpcd blocks the signals it waits for and ignores SIGPIPE: a
+	 * fresh process must not inherit either. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
 	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) || setsid() < 0)
 		_exit(127);
 	dup2(devnull, 0);

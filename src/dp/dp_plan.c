@@ -102,7 +102,9 @@ instance_has_ns(const struct core_instance *inst)
 	    inst->state != CORE_INSTANCE_SHUTTING_DOWN;
 }
 
-/* The instance an ENI is plugged into, if that instance has a namespace. */
+/* The instance an ENI is plugged into, if that instance is up: a stopped
+ * instance keeps its namespace but its interfaces are unplugged, so it
+ * answers nothing, as on AWS. */
 static const struct core_instance *
 eni_instance(const struct core_model *m, const struct core_eni *eni)
 {
@@ -111,7 +113,8 @@ eni_instance(const struct core_model *m, const struct core_eni *eni)
 	if (eni->instance_id[0] == '\0')
 		return NULL;
 	inst = core_find(m, CORE_INSTANCE, eni->res.owner, eni->instance_id);
-	return inst && instance_has_ns(inst) ? inst : NULL;
+	return inst && (inst->state == CORE_INSTANCE_PENDING ||
+	    inst->state == CORE_INSTANCE_RUNNING) ? inst : NULL;
 }
 
 /* The ENI's public address and which of its private addresses it maps:

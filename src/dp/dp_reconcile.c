@@ -175,15 +175,54 @@ observe_ns(struct dp_nl *nl, const struct dp_config *cfg, struct dp_plan *obs)
 	for (size_t i = 0; i < n; i++) {
 		struct dp_ns *ns;
 
-		if (!is_ours(cfg, names[i]) &&
-		    !(str_has_prefix(names[i], "i-") && has_marker(nl, cfg, names[i])))
-			continue;
+		if (!is_ours(cfg, names[i])) {
+			bool mine = str_has_prefix(names[i], "i-") && has_marker(nl, cfg, names[i]);
+
+			if (!mine) {
+				/* Another daemon's, or nobody's: keep no fd of it. */
+				dp_nl_forget(nl, names[i]);
+				continue;
+			}
+		}
 		ns = PUSH(obs->ns, obs->n_ns);
 		STR_COPY(ns->name, names[i]);
 		ns->kind = str_has_prefix(names[i], "i-") ? DP_NS_INSTANCE : DP_NS_ROUTER;
 	}
 	dp_ns_list_free(names, n);
 	qsort_r(obs->ns, obs->n_ns, sizeof(*obs->ns), cmp_observe_order, (void *)cfg);
+}
+
+/*
+ * Inside an instance the guest may add addresses and routes of its own
+ * (it runs commands as root through vpcctl exec, like an administrator on
+ * an EC2 instance): a full pass manages only what the plan has there.
+ * What vpcd installed and no longer wants is still removed, by the
+ * incremental passes that compare with the last applied plan.
+ */
+static void
+guest_filter(struct dp_plan *obs, const struct dp_plan *want)
+{
+	struct map instances;
+	size_t k = 0;
+
+	map_init(&instances);
+	for (size_t i = 0; i < obs->n_ns; i++)
+		if (obs->ns[i].kind == DP_NS_INSTANCE)
+			map_put(&instances, obs->ns[i].name, &obs->ns[i]);
+	for (size_t i = 0; i < obs->n_addrs; i++)
+		if (!map_get(&instances, obs->addrs[i].ns) ||
+		    bsearch(&obs->addrs[i], want->addrs, want->n_addrs, sizeof(*want->addrs),
+		    dp_cmp_addr))
+			obs->addrs[k++] = obs->addrs[i];
+	obs->n_addrs = k;
+	k = 0;
+	for (size_t i = 0; i < obs->n_routes; i++)
+		if (!map_get(&instances, obs->routes[i].ns) ||
+		    bsearch(&obs->routes[i], want->routes, want->n_routes, sizeof(*want->routes),
+		    dp_cmp_route))
+			obs->routes[k++] = obs->routes[i];
+	obs->n_routes = k;
+	map_fini(&instances);
 }
 
 static struct dp_plan *
@@ -241,6 +280,7 @@ observe(struct pass *p, const struct dp_plan *want)
 	}
 	map_fini(&present);
 	dp_plan_sort(obs);
+	guest_filter(obs, want);
 	return obs;
 }
 
@@ -631,6 +671,11 @@ run_pass(struct dp_reconciler *r, struct dp_nl *nl, struct dp_plan *want, bool f
 	apply_nft(&p, base, want);
 	apply_boots(&p, want);
 	report_states(&p, want);
+	/* Keep fds only for routers and the internet: a cached socket per
+	 * instance would run past FD_SETSIZE, which libnftables cannot use. */
+	for (size_t i = 0; i < want->n_ns; i++)
+		if (want->ns[i].kind == DP_NS_INSTANCE)
+			dp_nl_forget(nl, want->ns[i].name);
 	if (full && p.n_changes && r->applied)
 		log_info("dataplane: repaired %zu objects that had drifted", p.n_changes);
 	log_debug("dataplane: %s pass, %zu changes, %.1f ms", full ? "full" : "incremental",
