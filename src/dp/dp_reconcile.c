@@ -54,6 +54,7 @@ struct pass {
 	struct dp_reconciler *r;
 	struct dp_nl *nl;
 	struct map created;          /* namespaces made in this pass */
+	struct map new_links;        /* "ns/ifname" of links made in this pass */
 	struct map deleted;          /* namespaces removed in this pass */
 	bool failed;
 	size_t n_changes;
@@ -260,10 +261,18 @@ observe(struct pass *p, const struct dp_plan *want)
 		const struct dp_sysctl *s = &want->sysctls[i];
 		struct dp_sysctl *got;
 
-		if (!map_get(&present, s->ns))
+		const struct dp_ns *ns = map_get(&present, s->ns);
+
+		if (ns == NULL)
 			continue;
 		got = PUSH(obs->sysctls, obs->n_sysctls);
 		*got = *s;
+		/* After creation an instance's sysctls are the guest's own
+		 * (it may enable forwarding, say): reading them back from
+		 * every instance each pass would also be the costliest part
+		 * of a full pass. */
+		if (ns->kind == DP_NS_INSTANCE)
+			continue;
 		if (dp_nl_sysctl_read(p->nl, s->ns, s->key, got->value, sizeof(got->value),
 		    NULL, 0))
 			got->value[0] = '\0';
@@ -380,6 +389,12 @@ link_add(struct pass *p, const struct dp_link *w)
 
 	if (dp_nl_veth_add(p->nl, w, err, sizeof(err)))
 		fail(p, "create link", err);
+	for (int end = 0; end < 2; end++) {
+		char *key = xasprintf("%s/%s", w->ns[end], w->name[end]);
+
+		if (map_put(&p->new_links, key, key))
+			free(key);  /* (the same link twice cannot happen) */
+	}
 	note(p, "link %s:%s created", w->ns[0], w->name[0]);
 }
 
@@ -416,6 +431,25 @@ apply_links(struct pass *p, const struct dp_plan *base, const struct dp_plan *wa
 #undef L_BOTH
 }
 
+/* Whether sysctl 's' belongs to an interface created in this pass (a new
+ * interface starts with the defaults, whatever was read before). */
+static bool
+sysctl_of_new_link(const struct pass *p, const struct dp_sysctl *s)
+{
+	const char *name;
+	char key[DP_NS_MAX + DP_IF_MAX + 2];
+	size_t n;
+
+	if (!str_has_prefix(s->key, "net/ipv4/conf/") && !str_has_prefix(s->key, "net/ipv4/neigh/"))
+		return false;
+	name = strchr(s->key + strlen("net/ipv4/"), '/') + 1;
+	n = strcspn(name, "/");
+	if (n >= DP_IF_MAX)
+		return false;
+	snprintf(key, sizeof(key), "%s/%.*s", s->ns, (int)n, name);
+	return map_get(&p->new_links, key) != NULL;
+}
+
 /* The kernel separates multi-valued sysctls with tabs: compare words. */
 static bool
 sysctl_equal(const char *a, const char *b)
@@ -448,7 +482,8 @@ apply_sysctls(struct pass *p, const struct dp_plan *base, const struct dp_plan *
 	} while (0)
 #define S_BOTH(b, w)                                                            \
 	do {                                                                    \
-		if (!sysctl_equal((b)->value, (w)->value))                      \
+		if (!sysctl_equal((b)->value, (w)->value) ||                    \
+		    sysctl_of_new_link(p, w))                                   \
 			S_ADD(w);                                               \
 	} while (0)
 	MERGE(base->sysctls, base->n_sysctls, want->sysctls, want->n_sysctls, dp_cmp_sysctl,
@@ -661,6 +696,7 @@ run_pass(struct dp_reconciler *r, struct dp_nl *nl, struct dp_plan *want, bool f
 
 	map_init(&p.created);
 	map_init(&p.deleted);
+	map_init(&p.new_links);
 	base = full || r->applied == NULL ? observe(&p, want) : r->applied;
 	apply_ns(&p, base, want);
 	apply_links(&p, base, want);
@@ -688,8 +724,16 @@ run_pass(struct dp_reconciler *r, struct dp_nl *nl, struct dp_plan *want, bool f
 	if (full)
 		r->last_full_ms = time_now_ms();
 	errors_rotate(r);
+	{
+		const char *k;
+		void *v;
+
+		for (size_t i = 0; map_next(&p.new_links, &i, &k, &v);)
+			free(v);
+	}
 	map_fini(&p.created);
 	map_fini(&p.deleted);
+	map_fini(&p.new_links);
 	return !p.failed;
 }
 
