@@ -835,6 +835,33 @@ struct dump_ctx {
 	size_t n_tables;
 };
 
+/*
+ * Dumps 'type' of namespace 'ns' into 'c', trying again while the kernel
+ * says the dump was interrupted; '*count' (the output list's length) goes
+ * back to where it was before each try and after a failure.
+ */
+static int
+dump_into(struct dp_nl *nl, const char *ns, int type, const void *hdr, size_t hdrlen,
+    nl_recvmsg_msg_cb_t parse, struct dump_ctx *c, size_t *count, const char *what,
+    char *err, size_t errlen)
+{
+	size_t n0 = *count;
+	int ret;
+
+	if ((ret = ent_get(nl, ns, &c->e, err, errlen)) != 0)
+		return ret;
+	for (int t = 0; t < DUMP_TRIES; t++) {
+		*count = n0;
+		if ((ret = dump(nl, c->e, type, hdr, hdrlen, false, parse, c)) != -EINTR)
+			break;
+	}
+	if (ret != 0) {
+		*count = n0;
+		return fail(nl, ret, err, errlen, ns, what);
+	}
+	return 0;
+}
+
 static int
 parse_addr(struct nl_msg *msg, void *arg)
 {
@@ -866,22 +893,9 @@ dp_nl_addrs(struct dp_nl *nl, const char *ns, struct dp_nl_obs *o, char *err, si
 {
 	struct ifaddrmsg ifa = { .ifa_family = AF_INET };
 	struct dump_ctx c = { .o = o };
-	size_t n0 = o->n_addrs;
-	int ret;
 
-	if ((ret = ent_get(nl, ns, &c.e, err, errlen)) != 0)
-		return ret;
-	for (int t = 0; t < DUMP_TRIES; t++) {
-		o->n_addrs = n0;
-		if ((ret = dump(nl, c.e, RTM_GETADDR, &ifa, sizeof(ifa), false, parse_addr, &c)) !=
-		    -EINTR)
-			break;
-	}
-	if (ret != 0) {
-		o->n_addrs = n0;
-		return fail(nl, ret, err, errlen, ns, "dump addresses");
-	}
-	return 0;
+	return dump_into(nl, ns, RTM_GETADDR, &ifa, sizeof(ifa), parse_addr, &c, &o->n_addrs,
+	    "dump addresses", err, errlen);
 }
 
 static bool
@@ -954,22 +968,9 @@ dp_nl_routes(struct dp_nl *nl, const char *ns, const uint32_t *tables, size_t n_
 {
 	struct rtmsg rtm = { .rtm_family = AF_INET };
 	struct dump_ctx c = { .o = o, .tables = tables, .n_tables = n_tables };
-	size_t n0 = o->n_routes;
-	int ret;
 
-	if ((ret = ent_get(nl, ns, &c.e, err, errlen)) != 0)
-		return ret;
-	for (int t = 0; t < DUMP_TRIES; t++) {
-		o->n_routes = n0;
-		if ((ret = dump(nl, c.e, RTM_GETROUTE, &rtm, sizeof(rtm), false, parse_route,
-		    &c)) != -EINTR)
-			break;
-	}
-	if (ret != 0) {
-		o->n_routes = n0;
-		return fail(nl, ret, err, errlen, ns, "dump routes");
-	}
-	return 0;
+	return dump_into(nl, ns, RTM_GETROUTE, &rtm, sizeof(rtm), parse_route, &c, &o->n_routes,
+	    "dump routes", err, errlen);
 }
 
 /* The kernel's own rules, for kernels that do not report FRA_PROTOCOL. */
@@ -1031,22 +1032,9 @@ dp_nl_rules(struct dp_nl *nl, const char *ns, struct dp_nl_obs *o, char *err, si
 {
 	struct fib_rule_hdr frh = { .family = AF_INET };
 	struct dump_ctx c = { .o = o };
-	size_t n0 = o->n_rules;
-	int ret;
 
-	if ((ret = ent_get(nl, ns, &c.e, err, errlen)) != 0)
-		return ret;
-	for (int t = 0; t < DUMP_TRIES; t++) {
-		o->n_rules = n0;
-		if ((ret = dump(nl, c.e, RTM_GETRULE, &frh, sizeof(frh), false, parse_rule, &c)) !=
-		    -EINTR)
-			break;
-	}
-	if (ret != 0) {
-		o->n_rules = n0;
-		return fail(nl, ret, err, errlen, ns, "dump rules");
-	}
-	return 0;
+	return dump_into(nl, ns, RTM_GETRULE, &frh, sizeof(frh), parse_rule, &c, &o->n_rules,
+	    "dump rules", err, errlen);
 }
 
 int
