@@ -385,6 +385,20 @@ api_tagspec_check_types(struct api_ctx *ctx, const struct ec2_tag_specification 
 }
 
 int
+api_describe_begin(struct api_ctx *ctx, struct api_describe *d, const struct api_describe_req *q)
+{
+	if (q->max_results.set && q->n_ids)
+		return api_fail(ctx, "InvalidParameterCombination",
+		    "The parameter %s cannot be used with the parameter maxResults", q->ids_param);
+	if (api_page_init(ctx, &d->pg, q->max_results, q->next_token, 5, q->max) ||
+	    api_filters_init(ctx, &d->f, q->defs, q->n_defs, q->filters, q->n_filters) ||
+	    api_describe_set(ctx, q->type, q->ids, q->n_ids, &d->set, &d->n) ||
+	    api_dry_run_check(ctx, q->dry_run))
+		return -EINVAL;
+	return 0;
+}
+
+int
 api_tagspec_check(struct api_ctx *ctx, const struct ec2_tag_specification *specs, size_t n,
     const char *resource_type)
 {

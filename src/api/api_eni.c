@@ -613,30 +613,22 @@ api_describe_network_interfaces(struct api_ctx *ctx,
     const struct ec2_describe_network_interfaces_request *in,
     struct ec2_describe_network_interfaces_result *out)
 {
-	struct api_filters f;
-	struct api_page pg;
-	struct core_res **set;
-	size_t n;
+	struct api_describe d;
 
-	if (in->max_results.set && in->n_network_interface_ids)
-		return api_fail(ctx, "InvalidParameterCombination",
-		    "The parameter networkInterfaceIds cannot be used with the parameter "
-		    "maxResults");
-	if (api_page_init(ctx, &pg, in->max_results, in->next_token, 5, 1000) ||
-	    api_filters_init(ctx, &f, eni_filters, ARRAY_SIZE(eni_filters), in->filters,
-	    in->n_filters) ||
-	    api_describe_set(ctx, CORE_ENI, in->network_interface_ids,
-	    in->n_network_interface_ids, &set, &n) ||
-	    api_dry_run_check(ctx, in->dry_run))
+	if (api_describe_begin(ctx, &d, &(struct api_describe_req){
+	    .type = CORE_ENI, .ids_param = "networkInterfaceIds", .ids = in->network_interface_ids, .n_ids = in->n_network_interface_ids,
+	    .max_results = in->max_results, .next_token = in->next_token, .max = 1000,
+	    .defs = eni_filters, .n_defs = ARRAY_SIZE(eni_filters), .filters = in->filters,
+	    .n_filters = in->n_filters, .dry_run = in->dry_run }))
 		return -EINVAL;
-	API_LIST(ctx, out->network_interfaces, n);
-	for (size_t i = 0; i < n; i++) {
-		struct core_res *r = set[i];
+	API_LIST(ctx, out->network_interfaces, d.n);
+	for (size_t i = 0; i < d.n; i++) {
+		struct core_res *r = d.set[i];
 
-		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r->seq))
+		if (!api_filters_match(ctx, &d.f, r, r->tags, r->n_tags) || !api_page_take(&d.pg, r->seq))
 			continue;
 		api_eni_out(ctx, ENI(r), &out->network_interfaces[out->n_network_interfaces++]);
 	}
-	out->next_token = api_page_token(ctx, &pg);
+	out->next_token = api_page_token(ctx, &d.pg);
 	return 0;
 }

@@ -817,28 +817,22 @@ int
 api_describe_instances(struct api_ctx *ctx, const struct ec2_describe_instances_request *in,
     struct ec2_describe_instances_result *out)
 {
-	struct api_filters f;
-	struct api_page pg;
-	struct core_res **set;
-	size_t n;
+	struct api_describe d;
 
-	if (in->max_results.set && in->n_instance_ids)
-		return api_fail(ctx, "InvalidParameterCombination",
-		    "The parameter instancesSet cannot be used with the parameter maxResults");
-	if (api_page_init(ctx, &pg, in->max_results, in->next_token, 5, 1000) ||
-	    api_filters_init(ctx, &f, instance_filters, ARRAY_SIZE(instance_filters),
-	    in->filters, in->n_filters) ||
-	    api_describe_set(ctx, CORE_INSTANCE, in->instance_ids, in->n_instance_ids, &set, &n) ||
-	    api_dry_run_check(ctx, in->dry_run))
+	if (api_describe_begin(ctx, &d, &(struct api_describe_req){
+	    .type = CORE_INSTANCE, .ids_param = "instancesSet", .ids = in->instance_ids, .n_ids = in->n_instance_ids,
+	    .max_results = in->max_results, .next_token = in->next_token, .max = 1000,
+	    .defs = instance_filters, .n_defs = ARRAY_SIZE(instance_filters), .filters = in->filters,
+	    .n_filters = in->n_filters, .dry_run = in->dry_run }))
 		return -EINVAL;
 	/* Instances of one reservation are consecutive in creation order. */
-	API_LIST(ctx, out->reservations, n);
-	for (size_t i = 0; i < n; i++) {
-		const struct core_instance *inst = INST(set[i]);
+	API_LIST(ctx, out->reservations, d.n);
+	for (size_t i = 0; i < d.n; i++) {
+		const struct core_instance *inst = INST(d.set[i]);
 		struct ec2_reservation *rv;
 
-		if (!api_filters_match(ctx, &f, inst, inst->res.tags, inst->res.n_tags) ||
-		    !api_page_take(&pg, inst->res.seq))
+		if (!api_filters_match(ctx, &d.f, inst, inst->res.tags, inst->res.n_tags) ||
+		    !api_page_take(&d.pg, inst->res.seq))
 			continue;
 		rv = out->n_reservations ? &out->reservations[out->n_reservations - 1] : NULL;
 		if (rv == NULL || strcmp(rv->reservation_id, inst->reservation_id) != 0) {
@@ -846,11 +840,11 @@ api_describe_instances(struct api_ctx *ctx, const struct ec2_describe_instances_
 			rv->reservation_id = inst->reservation_id;
 			rv->owner_id = inst->res.owner;
 			API_LIST(ctx, rv->groups, 0);
-			rv->instances = arena_array(ctx->arena, n - i, sizeof(*rv->instances));
+			rv->instances = arena_array(ctx->arena, d.n - i, sizeof(*rv->instances));
 		}
 		instance_out(ctx, inst, inst->state, &rv->instances[rv->n_instances++]);
 	}
-	out->next_token = api_page_token(ctx, &pg);
+	out->next_token = api_page_token(ctx, &d.pg);
 	return 0;
 }
 
@@ -1036,28 +1030,22 @@ api_describe_instance_status(struct api_ctx *ctx,
     struct ec2_describe_instance_status_result *out)
 {
 	bool all = in->include_all_instances.set && in->include_all_instances.v;
-	struct api_filters f;
-	struct api_page pg;
-	struct core_res **set;
-	size_t n;
+	struct api_describe d;
 
-	if (in->max_results.set && in->n_instance_ids)
-		return api_fail(ctx, "InvalidParameterCombination",
-		    "The parameter instancesSet cannot be used with the parameter maxResults");
-	if (api_page_init(ctx, &pg, in->max_results, in->next_token, 5, 1000) ||
-	    api_filters_init(ctx, &f, status_filters, ARRAY_SIZE(status_filters),
-	    in->filters, in->n_filters) ||
-	    api_describe_set(ctx, CORE_INSTANCE, in->instance_ids, in->n_instance_ids, &set, &n) ||
-	    api_dry_run_check(ctx, in->dry_run))
+	if (api_describe_begin(ctx, &d, &(struct api_describe_req){
+	    .type = CORE_INSTANCE, .ids_param = "instancesSet", .ids = in->instance_ids, .n_ids = in->n_instance_ids,
+	    .max_results = in->max_results, .next_token = in->next_token, .max = 1000,
+	    .defs = status_filters, .n_defs = ARRAY_SIZE(status_filters), .filters = in->filters,
+	    .n_filters = in->n_filters, .dry_run = in->dry_run }))
 		return -EINVAL;
-	API_LIST(ctx, out->instance_statuses, n);
-	for (size_t i = 0; i < n; i++) {
-		const struct core_instance *inst = INST(set[i]);
+	API_LIST(ctx, out->instance_statuses, d.n);
+	for (size_t i = 0; i < d.n; i++) {
+		const struct core_instance *inst = INST(d.set[i]);
 		const struct core_subnet *sn;
 		struct ec2_instance_status *s;
 
 		if ((!all && inst->state != CORE_INSTANCE_RUNNING) ||
-		    !api_filters_match(ctx, &f, inst, NULL, 0) || !api_page_take(&pg, inst->res.seq))
+		    !api_filters_match(ctx, &d.f, inst, NULL, 0) || !api_page_take(&d.pg, inst->res.seq))
 			continue;
 		s = &out->instance_statuses[out->n_instance_statuses++];
 		sn = core_find(ctx->model, CORE_SUBNET, NULL, inst->subnet_id);
@@ -1068,7 +1056,7 @@ api_describe_instance_status(struct api_ctx *ctx,
 		s->system_status = summary(ctx, inst);
 		API_LIST(ctx, s->events, 0);
 	}
-	out->next_token = api_page_token(ctx, &pg);
+	out->next_token = api_page_token(ctx, &d.pg);
 	return 0;
 }
 

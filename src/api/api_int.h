@@ -124,6 +124,34 @@ bool api_ids_has(const char *const *ids, size_t n, const char *id);
 int api_describe_set(struct api_ctx *ctx, enum core_type type, const char *const *ids,
     size_t n_ids, struct core_res ***set, size_t *n);
 
+/*
+ * The start the paginated Describe calls share: MaxResults may not come
+ * with ids, then the page, the filters, the resources asked for (in 'd')
+ * and DryRun.  0, or -EINVAL with ctx->err set.
+ */
+struct api_describe_req {
+	enum core_type type;
+	const char *ids_param;          /* "vpcIds", for the error message */
+	const char *const *ids;
+	size_t n_ids;
+	struct ec2_opt_int max_results;
+	const char *next_token;
+	int max;                        /* MaxResults' upper bound */
+	const struct api_filter_def *defs;
+	size_t n_defs;
+	const struct ec2_filter *filters;
+	size_t n_filters;
+	struct ec2_opt_bool dry_run;
+};
+struct api_describe {
+	struct api_filters f;
+	struct api_page pg;
+	struct core_res **set;
+	size_t n;
+};
+int api_describe_begin(struct api_ctx *ctx, struct api_describe *d,
+    const struct api_describe_req *q);
+
 /* Tags: validates TagSpecifications for 'type'; applies them. */
 int api_tagspec_check(struct api_ctx *ctx, const struct ec2_tag_specification *specs,
     size_t n, const char *resource_type);

@@ -402,29 +402,23 @@ api_describe_route_tables(struct api_ctx *ctx,
     const struct ec2_describe_route_tables_request *in,
     struct ec2_describe_route_tables_result *out)
 {
-	struct api_filters f;
-	struct api_page pg;
-	struct core_res **set;
-	size_t n;
+	struct api_describe d;
 
-	if (in->max_results.set && in->n_route_table_ids)
-		return api_fail(ctx, "InvalidParameterCombination",
-		    "The parameter routeTableIds cannot be used with the parameter maxResults");
-	if (api_page_init(ctx, &pg, in->max_results, in->next_token, 5, 100) ||
-	    api_filters_init(ctx, &f, rtb_filters, ARRAY_SIZE(rtb_filters), in->filters,
-	    in->n_filters) ||
-	    api_describe_set(ctx, CORE_RTB, in->route_table_ids, in->n_route_table_ids, &set, &n) ||
-	    api_dry_run_check(ctx, in->dry_run))
+	if (api_describe_begin(ctx, &d, &(struct api_describe_req){
+	    .type = CORE_RTB, .ids_param = "routeTableIds", .ids = in->route_table_ids, .n_ids = in->n_route_table_ids,
+	    .max_results = in->max_results, .next_token = in->next_token, .max = 100,
+	    .defs = rtb_filters, .n_defs = ARRAY_SIZE(rtb_filters), .filters = in->filters,
+	    .n_filters = in->n_filters, .dry_run = in->dry_run }))
 		return -EINVAL;
-	API_LIST(ctx, out->route_tables, n);
-	for (size_t i = 0; i < n; i++) {
-		struct core_res *r = set[i];
+	API_LIST(ctx, out->route_tables, d.n);
+	for (size_t i = 0; i < d.n; i++) {
+		struct core_res *r = d.set[i];
 
-		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r->seq))
+		if (!api_filters_match(ctx, &d.f, r, r->tags, r->n_tags) || !api_page_take(&d.pg, r->seq))
 			continue;
 		rtb_out(ctx, RTB(r), &out->route_tables[out->n_route_tables++]);
 	}
-	out->next_token = api_page_token(ctx, &pg);
+	out->next_token = api_page_token(ctx, &d.pg);
 	return 0;
 }
 
@@ -548,29 +542,22 @@ api_describe_internet_gateways(struct api_ctx *ctx,
     const struct ec2_describe_internet_gateways_request *in,
     struct ec2_describe_internet_gateways_result *out)
 {
-	struct api_filters f;
-	struct api_page pg;
-	struct core_res **set;
-	size_t n;
+	struct api_describe d;
 
-	if (in->max_results.set && in->n_internet_gateway_ids)
-		return api_fail(ctx, "InvalidParameterCombination",
-		    "The parameter internetGatewayIds cannot be used with the parameter "
-		    "maxResults");
-	if (api_page_init(ctx, &pg, in->max_results, in->next_token, 5, 1000) ||
-	    api_filters_init(ctx, &f, igw_filters, ARRAY_SIZE(igw_filters), in->filters,
-	    in->n_filters) ||
-	    api_describe_set(ctx, CORE_IGW, in->internet_gateway_ids, in->n_internet_gateway_ids, &set, &n) ||
-	    api_dry_run_check(ctx, in->dry_run))
+	if (api_describe_begin(ctx, &d, &(struct api_describe_req){
+	    .type = CORE_IGW, .ids_param = "internetGatewayIds", .ids = in->internet_gateway_ids, .n_ids = in->n_internet_gateway_ids,
+	    .max_results = in->max_results, .next_token = in->next_token, .max = 1000,
+	    .defs = igw_filters, .n_defs = ARRAY_SIZE(igw_filters), .filters = in->filters,
+	    .n_filters = in->n_filters, .dry_run = in->dry_run }))
 		return -EINVAL;
-	API_LIST(ctx, out->internet_gateways, n);
-	for (size_t i = 0; i < n; i++) {
-		struct core_res *r = set[i];
+	API_LIST(ctx, out->internet_gateways, d.n);
+	for (size_t i = 0; i < d.n; i++) {
+		struct core_res *r = d.set[i];
 
-		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r->seq))
+		if (!api_filters_match(ctx, &d.f, r, r->tags, r->n_tags) || !api_page_take(&d.pg, r->seq))
 			continue;
 		igw_out(ctx, IGW(r), &out->internet_gateways[out->n_internet_gateways++]);
 	}
-	out->next_token = api_page_token(ctx, &pg);
+	out->next_token = api_page_token(ctx, &d.pg);
 	return 0;
 }

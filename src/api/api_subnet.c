@@ -201,28 +201,22 @@ int
 api_describe_subnets(struct api_ctx *ctx, const struct ec2_describe_subnets_request *in,
     struct ec2_describe_subnets_result *out)
 {
-	struct api_filters f;
-	struct api_page pg;
-	struct core_res **set;
-	size_t n;
+	struct api_describe d;
 
-	if (in->max_results.set && in->n_subnet_ids)
-		return api_fail(ctx, "InvalidParameterCombination",
-		    "The parameter subnetIds cannot be used with the parameter maxResults");
-	if (api_page_init(ctx, &pg, in->max_results, in->next_token, 5, 1000) ||
-	    api_filters_init(ctx, &f, subnet_filters, ARRAY_SIZE(subnet_filters),
-	    in->filters, in->n_filters) ||
-	    api_describe_set(ctx, CORE_SUBNET, in->subnet_ids, in->n_subnet_ids, &set, &n) ||
-	    api_dry_run_check(ctx, in->dry_run))
+	if (api_describe_begin(ctx, &d, &(struct api_describe_req){
+	    .type = CORE_SUBNET, .ids_param = "subnetIds", .ids = in->subnet_ids, .n_ids = in->n_subnet_ids,
+	    .max_results = in->max_results, .next_token = in->next_token, .max = 1000,
+	    .defs = subnet_filters, .n_defs = ARRAY_SIZE(subnet_filters), .filters = in->filters,
+	    .n_filters = in->n_filters, .dry_run = in->dry_run }))
 		return -EINVAL;
-	API_LIST(ctx, out->subnets, n);
-	for (size_t i = 0; i < n; i++) {
-		struct core_res *r = set[i];
+	API_LIST(ctx, out->subnets, d.n);
+	for (size_t i = 0; i < d.n; i++) {
+		struct core_res *r = d.set[i];
 
-		if (!api_filters_match(ctx, &f, r, r->tags, r->n_tags) || !api_page_take(&pg, r->seq))
+		if (!api_filters_match(ctx, &d.f, r, r->tags, r->n_tags) || !api_page_take(&d.pg, r->seq))
 			continue;
 		subnet_out(ctx, SUBNET(r), &out->subnets[out->n_subnets++]);
 	}
-	out->next_token = api_page_token(ctx, &pg);
+	out->next_token = api_page_token(ctx, &d.pg);
 	return 0;
 }
