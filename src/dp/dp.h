@@ -112,11 +112,11 @@ struct dp_sysctl {
 	char value[16];
 };
 
-/* One nftables table, replaced as a whole in one transaction. */
+/* One nftables table, changed in one transaction. */
 struct dp_nft {
 	char ns[DP_NS_MAX];
 	char *text;                  /* "table inet vpcd { ... }" */
-	char hash[17];               /* of 'text', kept as the table's comment */
+	char hash[17];               /* of 'text', kept in the table */
 };
 
 /* An instance boot to run: its user data, once per boot. */
@@ -177,8 +177,13 @@ void dp_plan_dump(const struct dp_plan *p, struct buf *out);
  * deterministic; the text lives in 'a'. */
 char *dp_nft_compile(const struct core_model *m, const struct core_vpc *vpc,
     struct arena *a);
-/* 16 hex digits identifying 'text' (kept as the table's comment). */
+/* 16 hex digits identifying 'text' (kept in the table, see dp_nft.h). */
 void dp_nft_hash(const char *text, char out[17]);
+/* Any table of vpcd's: dp_nft_begin() starts its text in 'b' (with the
+ * set that carries the hash), the caller adds chains, dp_nft_end() closes
+ * it, stamps the hash in and returns the text, in 'a'. */
+void dp_nft_begin(struct buf *b);
+char *dp_nft_end(struct buf *b, struct arena *a, char hash[17]);
 
 /* Names (dp_names.c). */
 void dp_config_init(struct dp_config *cfg, const char *data_dir);

@@ -5,7 +5,9 @@
  * The chain layout is declared in dp_nft.h (DP_NFT_BASE_CHAINS and
  * DP_NFT_SETS); this file fills it.  Everything is emitted in id order so
  * that the same model always gives the same text, and the text carries
- * its own hash as the table's comment, which is what observe compares.
+ * its own hash (in its set "state"), which is what observe compares.
+ * Below the compiler: the differ, which turns one compiled text into
+ * another by commands.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@ struct nft_subnet {
 	const struct core_subnet *sn;
 	const struct core_acl *acl;  /* NULL: no ACL (everything denied) */
 	uint32_t mark;               /* routing table of its route table; 0 if none */
+	bool is_open[2];             /* [egress]: its ACL allows everything first */
 };
 
 /* A 1:1 NAT pair of the internet gateway. */
@@ -29,7 +32,9 @@ struct nft_pub {
 struct nft_ctx {
 	const struct core_model *m;
 	const struct core_vpc *vpc;
-	struct buf b;
+	struct buf b;                   /* sets and maps */
+	struct buf ch;                  /* chains */
+	bool has_igw;
 	const struct core_eni **enis;   /* of this VPC, by id */
 	size_t n_enis;
 	const struct core_sg **sgs;     /* of this VPC, by id */
@@ -162,6 +167,39 @@ add_pub(struct nft_ctx *c, uint32_t priv, uint32_t pub)
 	c->pubs[c->n_pubs++] = (struct nft_pub){ priv, pub };
 }
 
+static bool
+is_everything(const struct core_cidr *cidr, int proto)
+{
+	return proto == -1 && cidr->len == 0;
+}
+
+/* Whether an ACL's first entry of a direction allows every packet. */
+static bool
+acl_is_open(const struct core_acl *acl, bool egress)
+{
+	for (size_t i = 0; acl && i < acl->n_entries; i++) {
+		const struct core_acl_entry *e = &acl->entries[i];
+
+		if (e->is_egress == egress)
+			return e->is_allow && is_everything(&e->cidr, e->proto);
+	}
+	return false;
+}
+
+/* Whether a group has a rule of a direction that allows every packet. */
+static bool
+sg_is_open(const struct core_sg *sg, bool egress)
+{
+	for (size_t i = 0; i < sg->n_rules; i++) {
+		const struct core_sg_rule *r = &sg->rules[i];
+
+		if (r->is_egress == egress && r->peer == CORE_PEER_CIDR &&
+		    is_everything(&r->cidr, r->proto))
+			return true;
+	}
+	return false;
+}
+
 /* Collects the VPC's ENIs, groups, subnets and public mappings, sorted. */
 static void
 gather(struct nft_ctx *c)
@@ -181,7 +219,12 @@ gather(struct nft_ctx *c)
 		s->acl = core_subnet_acl(c->m, sn);
 		rtb = core_subnet_rtb(c->m, sn);
 		s->mark = rtb ? dp_rtb_table(rtb) : 0;
+		s->is_open[0] = acl_is_open(s->acl, false);
+		s->is_open[1] = acl_is_open(s->acl, true);
 	}
+	CORE_FOREACH(c->m, CORE_IGW, r)
+		if (strcmp(((const struct core_igw *)r)->vpc_id, vpc_id) == 0)
+			c->has_igw = true;
 	sort_array(c->subnets, c->n_subnets, sizeof(*c->subnets), subnet_cmp);
 
 	CORE_FOREACH(c->m, CORE_SG, r) {
@@ -259,66 +302,202 @@ gather(struct nft_ctx *c)
 	}
 }
 
-/* "ip saddr 10.0.0.0/16 " (dir "saddr"/"daddr"); nothing for 0.0.0.0/0,
- * since prerouting lets only IPv4 in. */
+/* ---- Matches: rules as disjoint boxes ---- */
+
+/*
+ * What one rule matches: addresses [alo, ahi] (the peer side) x protocol
+ * (-1: every protocol) x destination ports [plo, phi] (the whole range
+ * where the protocol has none: ICMP, GRE, ...).
+ */
+struct nft_box {
+	uint32_t alo, ahi;
+	int proto;
+	uint16_t plo, phi;
+};
+
+struct nft_boxes {
+	struct nft_box *v;
+	size_t n;
+};
+
 static void
-put_cidr_match(struct buf *b, const char *dir, struct core_cidr cidr)
+boxes_add(struct nft_boxes *bs, struct core_cidr cidr, int proto, int from, int to)
 {
-	char s[20];
+	struct nft_box *x;
+	uint32_t mask;
 
 	cidr = core_cidr_canonical(cidr);
-	if (cidr.len == 0)
-		return;
-	if (cidr.len == 32)
-		core_ip_format(cidr.addr, s);
-	else
-		core_cidr_format(&cidr, s);
-	buf_printf(b, "ip %s %s ", dir, s);
+	mask = cidr.len ? ~0u << (32 - cidr.len) : 0;
+	bs->v = xreallocarray(bs->v, bs->n + 1, sizeof(*bs->v));
+	x = &bs->v[bs->n++];
+	x->alo = cidr.addr & mask;
+	x->ahi = x->alo | ~mask;
+	x->proto = proto;
+	x->plo = 0;
+	x->phi = 65535;
+	if (proto == 6 || proto == 17) {
+		x->plo = from < 0 ? 0 : (uint16_t)from;
+		x->phi = to < 0 || to > 65535 ? 65535 : (uint16_t)to;
+	}
+}
+
+static int
+box_cmp(const void *a, const void *b)
+{
+	const struct nft_box *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->alo != y->alo)
+		return x->alo < y->alo ? -1 : 1;
+	return x->plo < y->plo ? -1 : x->plo > y->plo;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A port range, for merging. */
+struct nft_ports {
+	uint16_t lo, hi;
+};
+
+static int
+ports_cmp(const void *a, const void *b)
+{
+	const struct nft_ports *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
 /*
- * The protocol part of a rule: -1 matches everything; TCP and UDP match a
- * destination port range (the whole range needs no port match); ICMP a
- * type and code (-1: any); other protocols their number.
+ * Appends to 'out' the union of 'in' (n boxes of one protocol) as disjoint
+ * boxes: the address line is cut at every box edge, each piece gets the
+ * merged port ranges of the boxes over it, and neighbouring pieces with
+ * the same ranges are joined.  nftables refuses overlapping elements in
+ * an interval set, and a union of accepts is all a group is.
  */
 static void
-put_proto_match(struct buf *b, int proto, int from, int to, int icmp_type, int icmp_code)
+union_boxes(const struct nft_box *in, size_t n, struct nft_boxes *out)
 {
-	switch (proto) {
-	case -1:
-		break;
-	case 6:
-	case 17: {
-		const char *name = proto == 6 ? "tcp" : "udp";
+	uint64_t *cuts = xcalloc(2 * n, sizeof(*cuts));
+	struct nft_ports *cur = xcalloc(n, sizeof(*cur)), *prev = xcalloc(n, sizeof(*prev));
+	size_t n_cuts = 0, n_prev = 0, prev_at = 0, k = 0;
+	uint64_t prev_end = 0;
 
-		if (from <= 0 && (to < 0 || to >= 65535))
-			buf_printf(b, "meta l4proto %s ", name);
-		else if (from == to)
-			buf_printf(b, "%s dport %d ", name, from);
-		else
-			buf_printf(b, "%s dport %d-%d ", name, from, to);
-		break;
+	for (size_t i = 0; i < n; i++) {
+		cuts[n_cuts++] = in[i].alo;
+		cuts[n_cuts++] = (uint64_t)in[i].ahi + 1;
 	}
-	case 1:
-		if (icmp_type < 0)
-			buf_puts(b, "meta l4proto icmp ");
-		else if (icmp_code < 0)
-			buf_printf(b, "icmp type %d ", icmp_type);
-		else
-			buf_printf(b, "icmp type %d icmp code %d ", icmp_type, icmp_code);
-		break;
-	default:
-		buf_printf(b, "meta l4proto %d ", proto);
-		break;
+	sort_array(cuts, n_cuts, sizeof(*cuts), u64_cmp);
+	for (size_t i = 0; i < n_cuts; i++)
+		if (k == 0 || cuts[k - 1] != cuts[i])
+			cuts[k++] = cuts[i];
+	n_cuts = k;
+	for (size_t s = 0; s + 1 < n_cuts; s++) {
+		uint32_t lo = (uint32_t)cuts[s], hi = (uint32_t)(cuts[s + 1] - 1);
+		size_t n_cur = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (in[i].alo <= lo && in[i].ahi >= hi)
+				cur[n_cur++] = (struct nft_ports){ in[i].plo, in[i].phi };
+		sort_array(cur, n_cur, sizeof(*cur), ports_cmp);
+		k = 0;
+		for (size_t i = 0; i < n_cur; i++) {
+			if (k && (uint32_t)cur[i].lo <= (uint32_t)cur[k - 1].hi + 1) {
+				if (cur[i].hi > cur[k - 1].hi)
+					cur[k - 1].hi = cur[i].hi;
+			} else {
+				cur[k++] = cur[i];
+			}
+		}
+		n_cur = k;
+		if (n_cur && n_cur == n_prev && prev_end == lo &&
+		    memcmp(cur, prev, n_cur * sizeof(*cur)) == 0) {
+			for (size_t i = prev_at; i < out->n; i++)
+				out->v[i].ahi = hi;
+		} else {
+			prev_at = out->n;
+			for (size_t i = 0; i < n_cur; i++) {
+				out->v = xreallocarray(out->v, out->n + 1, sizeof(*out->v));
+				out->v[out->n++] = (struct nft_box){ lo, hi, in[0].proto, cur[i].lo,
+					cur[i].hi };
+			}
+		}
+		memcpy(prev, cur, n_cur * sizeof(*cur));
+		n_prev = n_cur;
+		prev_end = (uint64_t)hi + 1;
+	}
+	free(cuts);
+	free(cur);
+	free(prev);
+}
+
+/* "10.0.0.0/16", "10.0.0.7" or "10.0.0.5-10.0.0.9". */
+static void
+put_range(struct buf *b, uint32_t lo, uint32_t hi)
+{
+	uint64_t size = (uint64_t)hi - lo + 1;
+	char s[16];
+
+	core_ip_format(lo, s);
+	buf_puts(b, s);
+	if ((size & (size - 1)) == 0 && (lo & (uint32_t)(size - 1)) == 0) {
+		int len = 32;
+
+		while (size > 1) {
+			size >>= 1;
+			len--;
+		}
+		if (len < 32)
+			buf_printf(b, "/%d", len);
+	} else {
+		core_ip_format(hi, s);
+		buf_printf(b, "-%s", s);
+	}
+}
+
+static void
+put_ports(struct buf *b, uint16_t lo, uint16_t hi)
+{
+	if (lo == hi)
+		buf_printf(b, "%u", lo);
+	else
+		buf_printf(b, "%u-%u", lo, hi);
+}
+
+/* One box as an inline match: "ip saddr 10.0.0.0/16 tcp dport 80 ". */
+static void
+put_box_match(struct buf *b, const char *dir, const struct nft_box *x)
+{
+	if (x->alo != 0 || x->ahi != UINT32_MAX) {
+		buf_printf(b, "ip %s ", dir);
+		put_range(b, x->alo, x->ahi);
+		buf_putc(b, ' ');
+	}
+	if (x->proto < 0)
+		return;
+	if ((x->proto == 6 || x->proto == 17) && (x->plo != 0 || x->phi != 65535)) {
+		buf_printf(b, "%s dport ", x->proto == 6 ? "tcp" : "udp");
+		put_ports(b, x->plo, x->phi);
+		buf_putc(b, ' ');
+	} else {
+		buf_printf(b, "meta l4proto %d ", x->proto);
 	}
 }
 
 /* Starts a set or map; its elements follow with put_elem(), then
  * end_set(). */
 static void
-begin_set(struct buf *b, const char *kind, const char *name, const char *type)
+begin_set(struct buf *b, const char *kind, const char *name, const char *type, bool interval)
 {
 	buf_printf(b, "\t%s %s {\n\t\ttype %s\n", kind, name, type);
+	if (interval)
+		buf_puts(b, "\t\tflags interval\n");
 }
 
 static void
@@ -346,6 +525,115 @@ end_set(struct buf *b, size_t n)
 	buf_puts(b, "\t}\n");
 }
 
+/*
+ * Emits into the current chain the rules that match the union of 'bs' on
+ * side 'dir' ("saddr"/"daddr") with 'verdict': boxes of every protocol in
+ * set <name>_nets (addresses), the others in set <name>_ports (addresses
+ * . protocol . port); a set of one element is matched inline instead.
+ * Returns true if the union is everything (the verdict was unconditional).
+ */
+static bool
+emit_union(struct nft_ctx *c, const char *name, const char *dir, const struct nft_boxes *bs,
+    const char *verdict)
+{
+	struct nft_boxes parts[2] = { { 0 } };  /* [0] every protocol, [1] one */
+	bool is_all = false;
+
+	for (size_t i = 0; i < bs->n; i++)
+		if (bs->v[i].proto < 0 && bs->v[i].alo == 0 && bs->v[i].ahi == UINT32_MAX)
+			is_all = true;
+	if (is_all) {
+		buf_printf(&c->ch, "\t\t%s\n", verdict);
+		return true;
+	}
+	{
+		struct nft_box *v = xcalloc(bs->n + 1, sizeof(*v));
+
+		memcpy(v, bs->v, bs->n * sizeof(*v));
+		sort_array(v, bs->n, sizeof(*v), box_cmp);
+		for (size_t i = 0, j; i < bs->n; i = j) {
+			for (j = i; j < bs->n && v[j].proto == v[i].proto; j++)
+				;
+			union_boxes(&v[i], j - i, &parts[v[i].proto >= 0]);
+		}
+		free(v);
+	}
+	for (int p = 0; p < 2; p++) {
+		const struct nft_boxes *u = &parts[p];
+		char set[96];
+		size_t n = 0;
+
+		if (u->n == 0)
+			continue;
+		if (u->n == 1) {
+			buf_puts(&c->ch, "\t\t");
+			put_box_match(&c->ch, dir, &u->v[0]);
+			buf_printf(&c->ch, "%s\n", verdict);
+			continue;
+		}
+		snprintf(set, sizeof(set), "%s_%s", name, p ? "ports" : "nets");
+		begin_set(&c->b, "set", set, p ? "ipv4_addr . inet_proto . inet_service" :
+		    "ipv4_addr", true);
+		for (size_t i = 0; i < u->n; i++) {
+			struct buf e;
+
+			buf_init(&e);
+			put_range(&e, u->v[i].alo, u->v[i].ahi);
+			if (p) {
+				buf_printf(&e, " . %d . ", u->v[i].proto);
+				put_ports(&e, u->v[i].plo, u->v[i].phi);
+			}
+			put_elem(&c->b, &n, "%s", e.data);
+			buf_fini(&e);
+		}
+		end_set(&c->b, n);
+		if (p)
+			buf_printf(&c->ch, "\t\tip %s . meta l4proto . th dport @%s %s\n", dir, set,
+			    verdict);
+		else
+			buf_printf(&c->ch, "\t\tip %s @%s %s\n", dir, set, verdict);
+	}
+	free(parts[0].v);
+	free(parts[1].v);
+	return false;
+}
+
+/* An ICMP rule of one type (code -1: any) as an inline rule. */
+static void
+put_icmp_rule(struct buf *b, const char *dir, struct core_cidr cidr, int type, int code,
+    const char *verdict)
+{
+	struct nft_boxes one = { 0 };
+
+	boxes_add(&one, cidr, -1, 0, 0);
+	buf_puts(b, "\t\t");
+	put_box_match(b, dir, &one.v[0]);
+	buf_printf(b, "icmp type %d ", type);
+	if (code >= 0)
+		buf_printf(b, "icmp code %d ", code);
+	buf_printf(b, "%s\n", verdict);
+	free(one.v);
+}
+
+/* The protocol part of a group-reference rule, as in put_box_match. */
+static void
+put_proto_match(struct buf *b, int proto, int from, int to)
+{
+	struct nft_boxes one = { 0 };
+
+	if (proto == 1 && from >= 0) {
+		buf_printf(b, "icmp type %d ", from);
+		if (to >= 0)
+			buf_printf(b, "icmp code %d ", to);
+		return;
+	}
+	boxes_add(&one, (struct core_cidr){ 0, 0 }, proto, from, to);
+	put_box_match(b, "", &one.v[0]);
+	free(one.v);
+}
+
+/* ---- Sets, maps and chains ---- */
+
 static void
 put_ip_elem(struct buf *b, size_t *n, const char *prefix, uint32_t ip, const char *suffix)
 {
@@ -355,51 +643,68 @@ put_ip_elem(struct buf *b, size_t *n, const char *prefix, uint32_t ip, const cha
 	put_elem(b, n, "%s%s%s", prefix, s, suffix);
 }
 
+/* The ENI is in a group that allows everything that way. */
+static bool
+eni_is_open(const struct nft_ctx *c, const struct core_eni *e, bool egress)
+{
+	if (eni_is_natgw(e))
+		return true;
+	for (size_t i = 0; i < e->n_groups; i++) {
+		const struct core_sg *sg = vpc_group(c, e->groups[i]);
+
+		if (sg && sg_is_open(sg, egress))
+			return true;
+	}
+	return false;
+}
+
 /* The named sets and maps of DP_NFT_SETS. */
 static void
-emit_set(struct nft_ctx *c, enum dp_nft_set which, const char *kind, const char *name, const char *type)
+emit_set(struct nft_ctx *c, enum dp_nft_set which, const char *kind, const char *name,
+    const char *type)
 {
 	struct buf *b = &c->b;
 	char ifn[DP_IF_MAX];
 	size_t n = 0;
 
-	begin_set(b, kind, name, type);
+	begin_set(b, kind, name, type, false);
+	if (c->has_igw && which == DP_NFT_SET_LEAVE)
+		put_elem(b, &n, "\"" DP_NFT_IGW_IF "\" : jump from_igw");
+	if (c->has_igw && which == DP_NFT_SET_ENTER)
+		put_elem(b, &n, "\"" DP_NFT_IGW_IF "\" : jump to_igw");
 	for (size_t i = 0; i < c->n_enis; i++) {
 		const struct core_eni *e = c->enis[i];
 		const char *hex = short_id(e->res.id);
 		const struct nft_subnet *s = vpc_subnet(c, e->subnet_id);
+		const char *sn = short_id(s->sn->res.id);
 
 		dp_eni_ifname(e->res.id, ifn);
 		switch (which) {
-		case DP_NFT_SET_SDC_IFS:
+		case DP_NFT_SET_PRE:
+			if (eni_is_checked(e) || s->mark)
+				put_elem(b, &n, "\"%s\" : jump eni_pre_%s", ifn, hex);
+			break;
+		case DP_NFT_SET_LEAVE:
+			if (!s->is_open[1])
+				put_elem(b, &n, "\"%s\" : jump leave_%s", ifn, sn);
+			break;
+		case DP_NFT_SET_ENTER:
 			if (eni_is_checked(e))
-				put_elem(b, &n, "\"%s\"", ifn);
-			break;
-		case DP_NFT_SET_ENI_ADDRS:
-			if (!eni_is_checked(e))
-				break;
-			for (size_t k = 0; k < e->n_ips; k++) {
-				char pre[DP_IF_MAX + 8];
-
-				snprintf(pre, sizeof(pre), "\"%s\" . ", ifn);
-				put_ip_elem(b, &n, pre, e->ips[k], "");
-			}
-			break;
-		case DP_NFT_SET_RTB_MARK:
-			if (s->mark)
-				put_elem(b, &n, "\"%s\" : %u", ifn, s->mark);
-			break;
-		case DP_NFT_SET_ACL_LEAVE:
-			put_elem(b, &n, "\"%s\" : jump leave_%s", ifn, short_id(s->sn->res.id));
-			break;
-		case DP_NFT_SET_ACL_ENTER:
-			put_elem(b, &n, "\"%s\" : jump enter_%s", ifn, short_id(s->sn->res.id));
+				put_elem(b, &n, "\"%s\" : jump eni_to_%s", ifn, hex);
+			else if (!s->is_open[0])
+				put_elem(b, &n, "\"%s\" : jump enter_%s", ifn, sn);
 			break;
 		case DP_NFT_SET_SG_OUT:
-			put_elem(b, &n, "\"%s\" : jump eni_out_%s", ifn, hex);
+			if (eni_is_open(c, e, true))
+				put_elem(b, &n, "\"%s\" : goto sg_ingress", ifn);
+			else
+				put_elem(b, &n, "\"%s\" : jump eni_out_%s", ifn, hex);
 			break;
 		case DP_NFT_SET_SG_IN:
-			put_elem(b, &n, "\"%s\" : jump eni_in_%s", ifn, hex);
+			if (eni_is_open(c, e, false))
+				put_elem(b, &n, "\"%s\" : accept", ifn);
+			else
+				put_elem(b, &n, "\"%s\" : jump eni_in_%s", ifn, hex);
 			break;
 		default:
 			break;
@@ -430,33 +735,19 @@ emit_set(struct nft_ctx *c, enum dp_nft_set which, const char *kind, const char 
 	end_set(b, n);
 }
 
-/* if_<subnet>: the subnet's ENIs; grp_<sg>: private addresses of the
- * members of each group that a rule references. */
+/* grp_<sg>: private addresses of the members of each group that a rule
+ * references. */
 static void
-emit_derived_sets(struct nft_ctx *c)
+emit_group_sets(struct nft_ctx *c)
 {
 	struct buf *b = &c->b;
-	char ifn[DP_IF_MAX], name[64];
+	char name[64];
 
-	for (size_t i = 0; i < c->n_subnets; i++) {
-		const struct core_subnet *sn = c->subnets[i].sn;
-		size_t n = 0;
-
-		snprintf(name, sizeof(name), "if_%s", short_id(sn->res.id));
-		begin_set(b, "set", name, "ifname");
-		for (size_t k = 0; k < c->n_enis; k++) {
-			if (strcmp(c->enis[k]->subnet_id, sn->res.id) != 0)
-				continue;
-			dp_eni_ifname(c->enis[k]->res.id, ifn);
-			put_elem(b, &n, "\"%s\"", ifn);
-		}
-		end_set(b, n);
-	}
 	for (size_t i = 0; i < c->n_refs; i++) {
 		size_t n = 0;
 
 		snprintf(name, sizeof(name), "grp_%s", short_id(c->refs[i]));
-		begin_set(b, "set", name, "ipv4_addr");
+		begin_set(b, "set", name, "ipv4_addr", false);
 		for (size_t k = 0; k < c->n_enis; k++) {
 			const struct core_eni *e = c->enis[k];
 
@@ -474,147 +765,270 @@ emit_derived_sets(struct nft_ctx *c)
 static void
 body_pre(struct nft_ctx *c)
 {
-	buf_puts(&c->b,
+	buf_puts(&c->ch,
 	    "\t\tmeta nfproto != ipv4 drop\n"
-	    "\t\tiifname @sdc_ifs iifname . ip saddr != @eni_addrs drop\n"
-	    "\t\tmeta mark set iifname map @rtb_mark\n");
+	    "\t\tiifname vmap @pre\n");
 }
 
 static void
 body_dnat(struct nft_ctx *c)
 {
-	buf_puts(&c->b, "\t\tiifname \"" DP_NFT_IGW_IF "\" dnat ip to ip daddr map @priv_by_pub\n");
+	buf_puts(&c->ch, "\t\tiifname \"" DP_NFT_IGW_IF "\" dnat ip to ip daddr map @priv_by_pub\n");
 }
 
 static void
 body_snat(struct nft_ctx *c)
 {
-	buf_puts(&c->b, "\t\toifname \"" DP_NFT_IGW_IF "\" snat ip to ip saddr map @pub_by_priv\n");
+	buf_puts(&c->ch, "\t\toifname \"" DP_NFT_IGW_IF "\" snat ip to ip saddr map @pub_by_priv\n");
 }
 
 /*
- * The stateless gate.  The internet gateway carries only addresses with a
- * public mapping, and from the internet only translated connections
- * (DNAT of an inbound one, or the replies of an SNATed outbound one), so
- * nothing reaches a private address directly; it never hairpins.
+ * The stateless checks first, on every packet; then the groups, for new
+ * connections only: the sender's egress (a match goes on to sg_ingress),
+ * then the receiver's ingress (a match accepts).  An ENI whose chains are
+ * not (yet) in the maps passes nothing: every router-side ENI link is
+ * named "e...", and nothing else is.
  */
 static void
-body_acl(struct nft_ctx *c)
+body_fwd(struct nft_ctx *c)
 {
-	buf_puts(&c->b,
-	    "\t\tiifname \"" DP_NFT_IGW_IF "\" oifname \"" DP_NFT_IGW_IF "\" drop\n"
-	    "\t\tiifname \"" DP_NFT_IGW_IF "\" ct status & (snat | dnat) == 0 drop\n"
-	    "\t\tiifname \"" DP_NFT_IGW_IF "\" ip daddr != @has_public drop\n"
-	    "\t\toifname \"" DP_NFT_IGW_IF "\" ip saddr != @has_public drop\n"
-	    "\t\toifname @sdc_ifs oifname . ip daddr != @eni_addrs drop\n"
-	    "\t\tiifname vmap @acl_leave\n"
-	    "\t\toifname vmap @acl_enter\n");
-}
-
-/* An ENI whose chains are not (yet) in the maps passes nothing: every
- * router-side ENI link is named "e...", and nothing else is. */
-static void
-body_sg_out(struct nft_ctx *c)
-{
-	buf_puts(&c->b,
+	buf_puts(&c->ch,
+	    "\t\tiifname vmap @leave\n"
+	    "\t\toifname vmap @enter\n"
 	    "\t\tct state established,related accept\n"
 	    "\t\tct state invalid drop\n"
 	    "\t\tiifname vmap @sg_out\n"
-	    "\t\tiifname \"e*\" drop\n");
-}
-
-static void
-body_sg_in(struct nft_ctx *c)
-{
-	buf_puts(&c->b,
-	    "\t\tct state established,related accept\n"
-	    "\t\tct state invalid drop\n"
-	    "\t\toifname vmap @sg_in\n"
-	    "\t\toifname \"e*\" drop\n");
+	    "\t\tiifname \"e*\" drop\n"
+	    "\t\tjump sg_ingress\n");
 }
 
 static void (*const base_bodies[DP_NFT_N_CHAINS])(struct nft_ctx *) = {
 	[DP_NFT_CHAIN_PRE] = body_pre,
 	[DP_NFT_CHAIN_DNAT] = body_dnat,
-	[DP_NFT_CHAIN_ACL] = body_acl,
-	[DP_NFT_CHAIN_SG_OUT] = body_sg_out,
-	[DP_NFT_CHAIN_SG_IN] = body_sg_in,
+	[DP_NFT_CHAIN_FWD] = body_fwd,
 	[DP_NFT_CHAIN_SNAT] = body_snat,
 };
 
-/* leave_<S> and enter_<S>: no ACL inside the subnet, else the entries in
+static void
+begin_chain(struct nft_ctx *c, const char *fmt, ...) PRINTF(2, 3);
+
+static void
+begin_chain(struct nft_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	buf_puts(&c->ch, "\tchain ");
+	va_start(ap, fmt);
+	buf_vprintf(&c->ch, fmt, ap);
+	va_end(ap);
+	buf_puts(&c->ch, " {\n");
+}
+
+static void
+end_chain(struct nft_ctx *c)
+{
+	buf_puts(&c->ch, "\t}\n");
+}
+
+/*
+ * The chains every table has besides the base chains.  The internet
+ * gateway carries only addresses with a public mapping, and from the
+ * internet only translated connections (DNAT of an inbound one, or the
+ * replies of an SNATed outbound one), so nothing reaches a private
+ * address directly; it never hairpins.
+ */
+static void
+emit_fixed_chains(struct nft_ctx *c)
+{
+	begin_chain(c, "sg_ingress");
+	buf_puts(&c->ch,
+	    "\t\toifname vmap @sg_in\n"
+	    "\t\toifname \"e*\" drop\n"
+	    "\t\taccept\n");
+	end_chain(c);
+	if (!c->has_igw)
+		return;
+	begin_chain(c, "from_igw");
+	buf_puts(&c->ch,
+	    "\t\toifname \"" DP_NFT_IGW_IF "\" drop\n"
+	    "\t\tct status & (snat | dnat) == 0 drop\n"
+	    "\t\tip daddr != @has_public drop\n");
+	end_chain(c);
+	begin_chain(c, "to_igw");
+	buf_puts(&c->ch, "\t\tip saddr != @has_public drop\n");
+	end_chain(c);
+}
+
+/*
+ * leave_<S> and enter_<S>, for the directions whose ACL does not allow
+ * everything first: nothing inside the subnet, else the entries in
  * rule-number order (allow returns to the base chain, deny drops), then
- * the implicit deny. */
+ * the implicit deny.  Consecutive entries with the same action form a run
+ * whose order does not matter: one set lookup per run.
+ */
 static void
 emit_acl_chains(struct nft_ctx *c, const struct nft_subnet *s)
 {
-	struct buf *b = &c->b;
 	const char *hex = short_id(s->sn->res.id);
+	char ifn[DP_IF_MAX], name[64];
+	size_t n = 0;
 
+	if (s->is_open[0] && s->is_open[1])
+		return;
+	snprintf(name, sizeof(name), "if_%s", hex);
+	begin_set(&c->b, "set", name, "ifname", false);
+	for (size_t k = 0; k < c->n_enis; k++) {
+		if (strcmp(c->enis[k]->subnet_id, s->sn->res.id) != 0)
+			continue;
+		dp_eni_ifname(c->enis[k]->res.id, ifn);
+		put_elem(&c->b, &n, "\"%s\"", ifn);
+	}
+	end_set(&c->b, n);
 	for (int egress = 1; egress >= 0; egress--) {
-		buf_printf(b, "\tchain %s_%s {\n", egress ? "leave" : "enter", hex);
-		buf_printf(b, "\t\t%s @if_%s return\n", egress ? "oifname" : "iifname", hex);
-		for (size_t i = 0; s->acl && i < s->acl->n_entries; i++) {
-			const struct core_acl_entry *e = &s->acl->entries[i];
+		const char *dir = egress ? "daddr" : "saddr";
+		bool is_done = false;
+		int run = 0;
 
-			if (e->is_egress != (egress == 1))
+		if (s->is_open[egress])
+			continue;
+		begin_chain(c, "%s_%s", egress ? "leave" : "enter", hex);
+		buf_printf(&c->ch, "\t\t%s @if_%s return\n", egress ? "oifname" : "iifname", hex);
+		for (size_t i = 0, j; s->acl && i < s->acl->n_entries && !is_done; i = j) {
+			const struct core_acl_entry *first = &s->acl->entries[i];
+			const char *verdict = first->is_allow ? "return" : "drop";
+			struct nft_boxes bs = { 0 };
+
+			if (first->is_egress != (egress == 1)) {
+				j = i + 1;
 				continue;
-			buf_puts(b, "\t\t");
-			put_cidr_match(b, egress ? "daddr" : "saddr", e->cidr);
-			put_proto_match(b, e->proto, e->from_port, e->to_port, e->icmp_type,
-			    e->icmp_code);
-			buf_puts(b, e->is_allow ? "return\n" : "drop\n");
+			}
+			for (j = i; j < s->acl->n_entries && s->acl->entries[j].is_egress == first->is_egress &&
+			    s->acl->entries[j].is_allow == first->is_allow; j++) {
+				const struct core_acl_entry *e = &s->acl->entries[j];
+
+				if (e->proto != 1 || e->icmp_type < 0)
+					boxes_add(&bs, e->cidr, e->proto, e->from_port, e->to_port);
+			}
+			snprintf(name, sizeof(name), "acl_%s_%s_%d", hex, egress ? "out" : "in", run++);
+			is_done = emit_union(c, name, dir, &bs, verdict);
+			for (size_t k = i; k < j && !is_done; k++) {
+				const struct core_acl_entry *e = &s->acl->entries[k];
+
+				if (e->proto == 1 && e->icmp_type >= 0)
+					put_icmp_rule(&c->ch, dir, e->cidr, e->icmp_type, e->icmp_code,
+					    verdict);
+			}
+			free(bs.v);
 		}
-		buf_puts(b, "\t\tdrop\n\t}\n");
+		if (!is_done)
+			buf_puts(&c->ch, "\t\tdrop\n");
+		end_chain(c);
 	}
 }
 
-/* sg_<g>_out and sg_<g>_in: one accept per rule (rules are a union). */
+/* sg_<g>_out and sg_<g>_in: the union of the group's rules; a match of
+ * egress goes on to the receiver's groups, a match of ingress accepts. */
 static void
 emit_group_chains(struct nft_ctx *c, const struct core_sg *sg)
 {
-	struct buf *b = &c->b;
+	const char *hex = short_id(sg->res.id);
 
 	for (int egress = 1; egress >= 0; egress--) {
-		buf_printf(b, "\tchain sg_%s_%s {\n", short_id(sg->res.id), egress ? "out" : "in");
+		const char *dir = egress ? "daddr" : "saddr";
+		const char *verdict = egress ? "goto sg_ingress" : "accept";
+		struct nft_boxes bs = { 0 };
+		char name[64];
+
+		snprintf(name, sizeof(name), "sg_%s_%s", hex, egress ? "out" : "in");
+		begin_chain(c, "%s", name);
 		for (size_t i = 0; i < sg->n_rules; i++) {
 			const struct core_sg_rule *r = &sg->rules[i];
-			const char *dir = egress ? "daddr" : "saddr";
 
-			if (r->is_egress != (egress == 1))
-				continue;
-			buf_puts(b, "\t\t");
-			if (r->peer == CORE_PEER_GROUP)
-				buf_printf(b, "ip %s @grp_%s ", dir, short_id(r->group_id));
-			else
-				put_cidr_match(b, dir, r->cidr);
-			put_proto_match(b, r->proto, r->from_port, r->to_port, r->from_port,
-			    r->to_port);
-			buf_puts(b, "accept\n");
+			if (r->is_egress == (egress == 1) && r->peer == CORE_PEER_CIDR &&
+			    (r->proto != 1 || r->from_port < 0))
+				boxes_add(&bs, r->cidr, r->proto, r->from_port, r->to_port);
 		}
-		buf_puts(b, "\t}\n");
+		if (!emit_union(c, name, dir, &bs, verdict)) {
+			for (size_t i = 0; i < sg->n_rules; i++) {
+				const struct core_sg_rule *r = &sg->rules[i];
+
+				if (r->is_egress != (egress == 1))
+					continue;
+				if (r->peer == CORE_PEER_GROUP) {
+					buf_printf(&c->ch, "\t\tip %s @grp_%s ", dir,
+					    short_id(r->group_id));
+					put_proto_match(&c->ch, r->proto, r->from_port, r->to_port);
+					buf_printf(&c->ch, "%s\n", verdict);
+				} else if (r->proto == 1 && r->from_port >= 0) {
+					put_icmp_rule(&c->ch, dir, r->cidr, r->from_port, r->to_port,
+					    verdict);
+				}
+			}
+		}
+		free(bs.v);
+		end_chain(c);
 	}
 }
 
-/* eni_out_<e> and eni_in_<e>: a jump into each of the ENI's groups, then
- * drop (a group's accept ends the base chain). */
+/* "10.0.1.10" or "{ 10.0.1.10, 10.0.1.11 }": an ENI's addresses. */
+static void
+put_eni_addrs(struct buf *b, const struct core_eni *e)
+{
+	char s[16];
+
+	if (e->n_ips > 1)
+		buf_puts(b, "{ ");
+	for (size_t i = 0; i < e->n_ips; i++) {
+		core_ip_format(e->ips[i], s);
+		buf_printf(b, "%s%s", i ? ", " : "", s);
+	}
+	if (e->n_ips > 1)
+		buf_puts(b, " }");
+}
+
+/*
+ * An ENI's chains: eni_pre_ (source check, route table mark), eni_to_
+ * (destination check, then its subnet's ACL), and eni_out_/eni_in_, a
+ * jump into each of its groups, then drop (a group's match ends the base
+ * chain); each only where the maps of emit_set() point to it.
+ */
 static void
 emit_eni_chains(struct nft_ctx *c, const struct core_eni *e)
 {
-	struct buf *b = &c->b;
+	const char *hex = short_id(e->res.id);
+	const struct nft_subnet *s = vpc_subnet(c, e->subnet_id);
 
+	if (eni_is_checked(e) || s->mark) {
+		begin_chain(c, "eni_pre_%s", hex);
+		if (eni_is_checked(e)) {
+			buf_puts(&c->ch, "\t\tip saddr != ");
+			put_eni_addrs(&c->ch, e);
+			buf_puts(&c->ch, " drop\n");
+		}
+		if (s->mark)
+			buf_printf(&c->ch, "\t\tmeta mark set %u\n", s->mark);
+		end_chain(c);
+	}
+	if (eni_is_checked(e)) {
+		begin_chain(c, "eni_to_%s", hex);
+		buf_puts(&c->ch, "\t\tip daddr != ");
+		put_eni_addrs(&c->ch, e);
+		buf_puts(&c->ch, " drop\n");
+		if (!s->is_open[0])
+			buf_printf(&c->ch, "\t\tgoto enter_%s\n", short_id(s->sn->res.id));
+		end_chain(c);
+	}
 	for (int egress = 1; egress >= 0; egress--) {
 		const char *dir = egress ? "out" : "in";
 
-		buf_printf(b, "\tchain eni_%s_%s {\n", dir, short_id(e->res.id));
-		if (eni_is_natgw(e)) {
-			buf_puts(b, "\t\taccept\n\t}\n");
+		if (eni_is_open(c, e, egress))
 			continue;
-		}
+		begin_chain(c, "eni_%s_%s", dir, hex);
 		for (size_t i = 0; i < e->n_groups; i++)
 			if (vpc_group(c, e->groups[i]))
-				buf_printf(b, "\t\tjump sg_%s_%s\n", short_id(e->groups[i]), dir);
-		buf_puts(b, "\t\tdrop\n\t}\n");
+				buf_printf(&c->ch, "\t\tjump sg_%s_%s\n", short_id(e->groups[i]), dir);
+		buf_puts(&c->ch, "\t\tdrop\n");
+		end_chain(c);
 	}
 }
 
@@ -623,48 +1037,79 @@ emit(struct nft_ctx *c)
 {
 	struct buf *b = &c->b;
 
-	buf_puts(b, "table inet vpcd {\n\t");
-	buf_puts(b, comment_prefix);
-	buf_puts(b, "0000000000000000\"\n");
-#define X(e, name, kind, type, doc) emit_set(c, DP_NFT_SET_##e, kind, name, type);
+	dp_nft_begin(b);
+#define X(e, name, kind, type, igw, doc)                                          \
+	if (c->has_igw || !(igw))                                                  \
+		emit_set(c, DP_NFT_SET_##e, kind, name, type);
 	DP_NFT_SETS(X)
 #undef X
-	emit_derived_sets(c);
-#define X(e, name, type, hook, prio, doc)                                           \
-	buf_printf(b, "\tchain %s {\n\t\ttype %s hook %s priority %s; policy accept;\n" \
-	    "\t\tcomment \"%s\"\n", name, type, hook, prio, doc);                 \
-	base_bodies[DP_NFT_CHAIN_##e](c);                                          \
-	buf_puts(b, "\t}\n");
+	emit_group_sets(c);
+#define X(e, name, type, hook, prio, igw, doc)                                    \
+	if (c->has_igw || !(igw)) {                                                \
+		buf_printf(&c->ch, "\tchain %s {\n\t\ttype %s hook %s priority %s; "  \
+		    "policy accept;\n\t\tcomment \"%s\"\n", name, type, hook, prio, doc); \
+		base_bodies[DP_NFT_CHAIN_##e](c);                                  \
+		end_chain(c);                                                      \
+	}
 	DP_NFT_BASE_CHAINS(X)
 #undef X
+	emit_fixed_chains(c);
 	for (size_t i = 0; i < c->n_subnets; i++)
 		emit_acl_chains(c, &c->subnets[i]);
 	for (size_t i = 0; i < c->n_sgs; i++)
 		emit_group_chains(c, c->sgs[i]);
 	for (size_t i = 0; i < c->n_enis; i++)
 		emit_eni_chains(c, c->enis[i]);
-	buf_puts(b, "}\n");
+	buf_add(b, c->ch.data, c->ch.len);
 }
 
 char *
 dp_nft_compile(const struct core_model *m, const struct core_vpc *vpc, struct arena *a)
 {
 	struct nft_ctx c = { .m = m, .vpc = vpc };
-	char hash[17], *text, *p;
+	char hash[17], *text;
 
 	buf_init(&c.b);
+	buf_init(&c.ch);
 	gather(&c);
 	emit(&c);
-	text = arena_strndup(a, c.b.data, c.b.len);
-	dp_nft_hash(text, hash);
-	p = strstr(text, comment_prefix);
-	memcpy(p + strlen(comment_prefix), hash, 16);
+	text = dp_nft_end(&c.b, a, hash);
 	buf_fini(&c.b);
+	buf_fini(&c.ch);
 	free(c.enis);
 	free(c.sgs);
 	free(c.subnets);
 	free(c.refs);
 	free(c.pubs);
+	return text;
+}
+
+/* ---- The table's hash ---- */
+
+void
+dp_nft_begin(struct buf *b)
+{
+	buf_puts(b,
+	    "table inet vpcd {\n"
+	    "\tset state {\n"
+	    "\t\ttype mark\n"
+	    "\t\telements = {\n"
+	    "\t\t\t0 comment \"vpcd 0000000000000000\",\n"
+	    "\t\t}\n"
+	    "\t}\n");
+}
+
+char *
+dp_nft_end(struct buf *b, struct arena *a, char hash[17])
+{
+	char *text, *p;
+
+	buf_puts(b, "}\n");
+	text = arena_strndup(a, b->data, b->len);
+	dp_nft_hash(text, hash);
+	p = strstr(text, comment_prefix);
+	if (p)
+		memcpy(p + strlen(comment_prefix), hash, 16);
 	return text;
 }
 
@@ -688,4 +1133,228 @@ dp_nft_hash(const char *text, char out[17])
 	for (int i = 15; i >= 0; i--, h >>= 4)
 		out[i] = hex[h & 15];
 	out[16] = '\0';
+}
+
+/* ---- The differ ---- */
+
+/* A top-level block of a compiled table: a set, a map or a chain. */
+struct nft_block {
+	char key[128];          /* "chain NAME", "set NAME", "map NAME" */
+	size_t name_at;         /* where the name starts in 'key' */
+	const char *text;       /* the block, from its first line to its "\t}\n" */
+	size_t len;
+	const char *head;       /* set, map: the lines before the elements */
+	size_t head_len;
+	char **elems;           /* set, map: each element, without ",\n" */
+	size_t n_elems;
+	struct map elem_set;    /* element -> the block */
+};
+
+struct nft_parsed {
+	struct nft_block *v;
+	size_t n;
+	struct map by_key;
+};
+
+static void
+parsed_free(struct nft_parsed *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		for (size_t k = 0; k < t->v[i].n_elems; k++)
+			free(t->v[i].elems[k]);
+		free(t->v[i].elems);
+		map_fini(&t->v[i].elem_set);
+	}
+	free(t->v);
+	map_fini(&t->by_key);
+}
+
+static const char *
+line_end(const char *p)
+{
+	const char *e = strchr(p, '\n');
+
+	return e ? e + 1 : NULL;
+}
+
+/* Splits a text of this compiler into its blocks; false if it is not one. */
+static bool
+parse_table(const char *text, struct nft_parsed *t)
+{
+	static const char *const kinds[] = { "chain", "set", "map" };
+	const char *p = text;
+
+	memset(t, 0, sizeof(*t));
+	map_init(&t->by_key);
+	if (!str_has_prefix(p, "table inet vpcd {\n"))
+		return false;
+	p += strlen("table inet vpcd {\n");
+	while (strcmp(p, "}\n") != 0) {
+		struct nft_block *b;
+		const char *name = NULL, *q, *end;
+		size_t kind = 0;
+
+		for (; kind < 3 && name == NULL; kind++)
+			if (p[0] == '\t' && str_has_prefix(p + 1, kinds[kind]) &&
+			    p[1 + strlen(kinds[kind])] == ' ')
+				name = p + 2 + strlen(kinds[kind]);
+		if (name == NULL || (q = strstr(name, " {\n")) == NULL ||
+		    (end = strstr(p, "\n\t}\n")) == NULL || q - p > 100 || (size_t)(q - name) == 0)
+			return false;
+		t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
+		b = &t->v[t->n++];
+		memset(b, 0, sizeof(*b));
+		snprintf(b->key, sizeof(b->key), "%.*s", (int)(q - p - 1), p + 1);
+		b->name_at = strlen(kinds[kind - 1]) + 1;
+		b->text = p;
+		b->len = (size_t)(end + 4 - p);
+		if (kind - 1 > 0) {
+			/* A set or map: type and flags, then the elements. */
+			const char *l = line_end(p);
+
+			b->head = l;
+			while (l < end + 1 && !str_has_prefix(l, "\t\telements = {\n"))
+				l = line_end(l);
+			b->head_len = (size_t)(l - b->head);
+			if (l < end + 1)
+				for (l = line_end(l); l && str_has_prefix(l, "\t\t\t"); l = line_end(l)) {
+					const char *le = strstr(l, ",\n");
+					char *e;
+
+					if (le == NULL)
+						return false;
+					e = xstrndup(l + 3, (size_t)(le - l - 3));
+					b->elems = xreallocarray(b->elems, b->n_elems + 1,
+					    sizeof(*b->elems));
+					b->elems[b->n_elems++] = e;
+				}
+		}
+		p = end + 4;
+	}
+	/* Indexed once the array stops moving. */
+	for (size_t i = 0; i < t->n; i++) {
+		struct nft_block *b = &t->v[i];
+
+		map_init(&b->elem_set);
+		for (size_t k = 0; k < b->n_elems; k++)
+			map_put(&b->elem_set, b->elems[k], b);
+		if (map_put(&t->by_key, b->key, b) != NULL)
+			return false;
+	}
+	return true;
+}
+
+static bool
+is_chain(const struct nft_block *b)
+{
+	return str_has_prefix(b->key, "chain ");
+}
+
+static bool
+same_text(const struct nft_block *a, const struct nft_block *b)
+{
+	return a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
+}
+
+/* An element as a delete names it: its key (and value), no comment. */
+static void
+put_elem_key(struct buf *out, const char *e)
+{
+	const char *c = strstr(e, " comment \"");
+
+	buf_add(out, e, c ? (size_t)(c - e) : strlen(e));
+}
+
+/* "CMD inet vpcd NAME { e1, e2 }" for the elements of 'b' not in 'other'. */
+static void
+put_elems_not_in(struct buf *out, const char *cmd, const struct nft_block *b,
+    const struct nft_block *other, bool is_delete)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->n_elems; i++) {
+		if (map_get(&other->elem_set, b->elems[i]))
+			continue;
+		if (n++ == 0)
+			buf_printf(out, "%s element inet vpcd %s { ", cmd, b->key + b->name_at);
+		else
+			buf_puts(out, ", ");
+		if (is_delete)
+			put_elem_key(out, b->elems[i]);
+		else
+			buf_puts(out, b->elems[i]);
+	}
+	if (n)
+		buf_puts(out, " }\n");
+}
+
+char *
+dp_nft_diff(const char *from, const char *to)
+{
+	struct nft_parsed f, t;
+	struct buf out, add, elems;
+	char *ret = NULL;
+
+	buf_init(&out);
+	buf_init(&add);
+	buf_init(&elems);
+	memset(&t, 0, sizeof(t));
+	if (!parse_table(from, &f) || !parse_table(to, &t))
+		goto done;
+	for (size_t i = 0; i < t.n; i++) {
+		const struct nft_block *w = &t.v[i], *b = map_get(&f.by_key, w->key);
+
+		if (b && !is_chain(w) && (b->head_len != w->head_len ||
+		    memcmp(b->head, w->head, w->head_len) != 0))
+			goto done;
+	}
+	/* 1: chains that change or go lose their rules, and with them their
+	 * references to the sets, maps and chains that go. */
+	for (size_t i = 0; i < f.n; i++) {
+		const struct nft_block *b = &f.v[i], *w = map_get(&t.by_key, b->key);
+
+		if (is_chain(b) && (w == NULL || !same_text(b, w)))
+			buf_printf(&out, "flush chain inet vpcd %s\n", b->key + b->name_at);
+	}
+	/* 2: elements that go (also jumps to chains that go). */
+	for (size_t i = 0; i < f.n; i++) {
+		const struct nft_block *b = &f.v[i], *w = map_get(&t.by_key, b->key);
+
+		if (!is_chain(b) && w)
+			put_elems_not_in(&out, "delete", b, w, true);
+	}
+	/* 3: what is new: sets, chains and the rules of changed ones (in a
+	 * table block, nftables declares chains before elements and rules, so
+	 * jumps to new chains resolve), then new elements. */
+	for (size_t i = 0; i < t.n; i++) {
+		const struct nft_block *w = &t.v[i], *b = map_get(&f.by_key, w->key);
+
+		if (b == NULL || (is_chain(w) && !same_text(b, w)))
+			buf_add(&add, w->text, w->len);
+		else if (!is_chain(w))
+			put_elems_not_in(&elems, "add", w, b, false);
+	}
+	if (add.len) {
+		buf_puts(&out, "table inet vpcd {\n");
+		buf_add(&out, add.data, add.len);
+		buf_puts(&out, "}\n");
+	}
+	buf_add(&out, elems.data, elems.len);
+	/* 4: chains, then sets and maps, that go. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < f.n; i++) {
+			const struct nft_block *b = &f.v[i];
+
+			if (is_chain(b) == (pass == 0) && !map_get(&t.by_key, b->key))
+				buf_printf(&out, "delete %.*s inet vpcd %s\n", (int)b->name_at - 1,
+				    b->key, b->key + b->name_at);
+		}
+	ret = buf_steal(&out);
+done:
+	parsed_free(&f);
+	parsed_free(&t);
+	buf_fini(&out);
+	buf_fini(&add);
+	buf_fini(&elems);
+	return ret;
 }

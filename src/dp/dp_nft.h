@@ -1,39 +1,56 @@
 /*
  * dp_nft: one VPC's security groups, network ACLs, source/destination
  * checks and internet-gateway NAT as one nftables table ("table inet
- * vpcd"), loaded into the VPC's router namespace in one transaction.
+ * vpcd") in the VPC's router namespace.
  *
- * dp_nft.c is the pure compiler (model in, ruleset text out; no I/O);
- * dp_nft_apply.c loads a ruleset into a namespace with libnftables and
+ * dp_nft.c is the pure compiler (model in, ruleset text out; no I/O) and
+ * the differ (two compiled texts in, the commands that turn one into the
+ * other); dp_nft_apply.c runs them in a namespace with libnftables and
  * reads back which ruleset is installed.
  *
- * Packet path through the router namespace (hooks in kernel order):
+ * Packet path through the router namespace (hooks in kernel order), built
+ * so that a packet pays for what applies to it and nothing else: every
+ * per-interface decision is one verdict-map lookup on the interface name,
+ * and a map has no element where there is nothing to check.
  *
- *   prerouting  raw (-300)  source check, then the route-table mark
- *   prerouting  dstnat      igw0: public -> private (1:1)
- *   forward     -10         network ACLs (stateless, every packet that
- *                           crosses a subnet boundary), destination check,
- *                           internet-gateway guard
- *   forward     0           the sender's security groups (egress)
- *   forward     10          the receiver's security groups (ingress)
- *   postrouting srcnat      igw0: private -> public (1:1)
+ *   prerouting  raw (-300)  IPv4 only; "pre": the arriving ENI's source
+ *                           check and route-table mark (eni_pre_<eni>)
+ *   prerouting  dstnat      igw0: public -> private (1:1), with an IGW only
+ *   forward     0           "leave": the sending subnet's network ACL
+ *                           (leave_<subnet>) or the internet gateway guard;
+ *                           "enter": the receiving ENI's destination check
+ *                           (eni_to_<eni>) and its subnet's ACL
+ *                           (enter_<subnet>); then, for new connections,
+ *                           the sender's groups (sg_out: eni_out_<eni>,
+ *                           whose match goes on to sg_ingress) and the
+ *                           receiver's (sg_in: eni_in_<eni>, match accepts)
+ *   postrouting srcnat      igw0: private -> public (1:1), with an IGW only
  *
- * Base chains on one hook are independent gates: "accept" ends only its
- * own chain, "drop" is final.  So a new connection must pass the ACLs,
- * the sender's egress and the receiver's ingress; established and related
- * packets pass both group gates at their first rule (groups are
- * stateful), never the ACL gate (ACLs are not).
+ * ACLs are stateless: every packet that crosses a subnet boundary passes
+ * them; established and related packets then pass.  A subnet whose ACL
+ * allows everything first, an ENI without a source/destination check and
+ * a group that allows everything need no chain at all.
+ *
+ * Rules are sets, not rule lists: the CIDR rules of a group (or of a run
+ * of ACL entries with the same action, whose order does not matter) are
+ * cut into disjoint boxes of addresses x protocol x port and become one
+ * lookup in an interval set (<chain>_ports, <chain>_nets); a single box is
+ * matched inline.  Group references and ICMP type rules stay rules.
  *
  * Names inside the table (ids without their "xx-" prefix keep them short):
- *   eni_out_<eni>, eni_in_<eni>   an ENI's groups, one jump per group
- *   sg_<sg>_out, sg_<sg>_in       one group's rules: match -> accept
- *   grp_<sg>                      private addresses of the group's members
- *   leave_<subnet>, enter_<subnet> a subnet's ACL, egress and ingress
- *   if_<subnet>                   router-side interfaces of its ENIs
+ *   eni_pre_<eni>, eni_to_<eni>     an ENI's checks
+ *   eni_out_<eni>, eni_in_<eni>     an ENI's groups, one jump per group
+ *   sg_<sg>_out, sg_<sg>_in         one group's rules
+ *   grp_<sg>                        private addresses of the group's members
+ *   leave_<subnet>, enter_<subnet>  a subnet's ACL, egress and ingress
+ *   if_<subnet>                     router-side interfaces of its ENIs
+ *   state                           one element whose comment is the hash
+ *                                   of the whole text ("vpcd <hash>")
  */
 #ifndef VPCD_DP_NFT_H
 #define VPCD_DP_NFT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "dp.h"
@@ -43,25 +60,22 @@
 
 /*
  * The base chains, declared once: enum name, chain name, type, hook,
- * priority, and what the chain does (also its comment in the kernel).
- * The compiler emits them in this order, each with its body function.
+ * priority, whether only a VPC with an internet gateway has it, and what
+ * the chain does (also its comment in the kernel).  The compiler emits
+ * them in this order, each with its body function.
  */
 #define DP_NFT_BASE_CHAINS(X)                                                     \
-	X(PRE, "prerouting", "filter", "prerouting", "raw",                        \
-	    "IPv4 only; source check; route table mark")       \
-	X(DNAT, "igw_dnat", "nat", "prerouting", "dstnat",                         \
+	X(PRE, "prerouting", "filter", "prerouting", "raw", false,                 \
+	    "IPv4 only; source check; route table mark")                          \
+	X(DNAT, "igw_dnat", "nat", "prerouting", "dstnat", true,                   \
 	    "internet gateway: public to private address")                        \
-	X(ACL, "acl", "filter", "forward", "-10",                                  \
-	    "network ACLs, destination check, internet gateway guard")            \
-	X(SG_OUT, "sg_egress", "filter", "forward", "0",                           \
-	    "security groups of the sending ENI (egress)")                        \
-	X(SG_IN, "sg_ingress", "filter", "forward", "10",                          \
-	    "security groups of the receiving ENI (ingress)")                     \
-	X(SNAT, "igw_snat", "nat", "postrouting", "srcnat",                        \
+	X(FWD, "forward", "filter", "forward", "filter", false,                    \
+	    "network ACLs, destination check, security groups")                   \
+	X(SNAT, "igw_snat", "nat", "postrouting", "srcnat", true,                  \
 	    "internet gateway: private to public address")
 
 enum dp_nft_chain {
-#define X(e, name, type, hook, prio, doc) DP_NFT_CHAIN_##e,
+#define X(e, name, type, hook, prio, igw, doc) DP_NFT_CHAIN_##e,
 	DP_NFT_BASE_CHAINS(X)
 #undef X
 	DP_NFT_N_CHAINS
@@ -69,32 +83,29 @@ enum dp_nft_chain {
 
 /*
  * The named sets and maps, declared once: enum name, name, "set" or
- * "map", nftables type, and meaning.
+ * "map", nftables type, whether only a VPC with an internet gateway has
+ * it, and meaning.
  */
 #define DP_NFT_SETS(X)                                                            \
-	X(SDC_IFS, "sdc_ifs", "set", "ifname",                                     \
-	    "ENIs with source/dest check on")                                     \
-	X(ENI_ADDRS, "eni_addrs", "set", "ifname . ipv4_addr",                     \
-	    "private addresses of ENIs with source/dest check on")                \
-	X(RTB_MARK, "rtb_mark", "map", "ifname : mark",                            \
-	    "ENI -> routing table of its subnet's route table")                   \
-	X(PRIV_BY_PUB, "priv_by_pub", "map", "ipv4_addr : ipv4_addr",              \
+	X(PRE, "pre", "map", "ifname : verdict", false,                            \
+	    "ENI -> jump eni_pre_<eni> (source check, route table mark)")         \
+	X(LEAVE, "leave", "map", "ifname : verdict", false,                        \
+	    "ENI -> jump leave_<its subnet>; igw0 -> jump from_igw")              \
+	X(ENTER, "enter", "map", "ifname : verdict", false,                        \
+	    "ENI -> jump eni_to_<eni> or enter_<its subnet>; igw0 -> jump to_igw") \
+	X(SG_OUT, "sg_out", "map", "ifname : verdict", false,                      \
+	    "ENI -> jump eni_out_<eni>, or goto sg_ingress if a group allows all") \
+	X(SG_IN, "sg_in", "map", "ifname : verdict", false,                        \
+	    "ENI -> jump eni_in_<eni>, or accept if a group allows all")          \
+	X(PRIV_BY_PUB, "priv_by_pub", "map", "ipv4_addr : ipv4_addr", true,        \
 	    "public (Elastic or auto-assigned) -> private address")               \
-	X(PUB_BY_PRIV, "pub_by_priv", "map", "ipv4_addr : ipv4_addr",              \
+	X(PUB_BY_PRIV, "pub_by_priv", "map", "ipv4_addr : ipv4_addr", true,        \
 	    "private -> public address")                                          \
-	X(HAS_PUBLIC, "has_public", "set", "ipv4_addr",                            \
-	    "private addresses with a public mapping")                            \
-	X(ACL_LEAVE, "acl_leave", "map", "ifname : verdict",                       \
-	    "ENI -> jump leave_<its subnet>")                                     \
-	X(ACL_ENTER, "acl_enter", "map", "ifname : verdict",                       \
-	    "ENI -> jump enter_<its subnet>")                                     \
-	X(SG_OUT, "sg_out", "map", "ifname : verdict",                             \
-	    "ENI -> jump eni_out_<eni>")                                          \
-	X(SG_IN, "sg_in", "map", "ifname : verdict",                               \
-	    "ENI -> jump eni_in_<eni>")
+	X(HAS_PUBLIC, "has_public", "set", "ipv4_addr", true,                      \
+	    "private addresses with a public mapping")
 
 enum dp_nft_set {
-#define X(e, name, kind, type, doc) DP_NFT_SET_##e,
+#define X(e, name, kind, type, igw, doc) DP_NFT_SET_##e,
 	DP_NFT_SETS(X)
 #undef X
 	DP_NFT_N_SETS
@@ -102,28 +113,44 @@ enum dp_nft_set {
 
 /*
  * dp_nft_compile() (declared in dp.h) returns the full text "table inet
- * vpcd { ... }", deterministic (everything sorted by id), carrying the
- * comment "vpcd <hash>" with hash = dp_nft_hash(text): dp_nft_hash()
- * counts the 16 digits of the text's own comment as zeros.
+ * vpcd { ... }", deterministic (everything sorted by id), whose set
+ * "state" carries the comment "vpcd <hash>" with hash = dp_nft_hash(text):
+ * dp_nft_hash() counts the 16 digits of that comment as zeros.
+ * dp_nft_begin() and dp_nft_end() (dp.h) frame any table the same way.
  */
 
 /*
- * Replaces table inet vpcd in namespace 'ns' (a name under /run/netns) by
- * 'text', in one transaction: on failure the old table stays as it was.
- * Returns 0, or a negative errno (-EIO when nftables refused the text)
- * with the error text in 'err' (non-NULL, 'errsize' > 0): nftables' own,
- * followed by "[ruleset line N, in chain X]" naming the chain or set of
- * 'text' at fault.  Thread-safe (applies are serialised); the calling
- * thread enters 'ns' and is back in its own namespace on return.  About
- * 0.5 s for 1,000 ENIs and 10,000 group rules; 5-10 ms for a small VPC.
+ * The commands that turn table 'from' into table 'to' (both compiled
+ * texts) in one transaction: chains whose rules changed are flushed and
+ * filled again, sets and maps change element by element, what is gone is
+ * deleted.  Returns NULL when the texts are not two tables of this
+ * compiler, or a set changed its type (then replace the table); the
+ * result is malloc'ed, "" when there is nothing to do.
  */
-int dp_nft_apply(const char *ns, const char *text, char *err, size_t errsize);
+char *dp_nft_diff(const char *from, const char *to);
 
 /*
- * Reads the hash in the comment of table inet vpcd in 'ns' into 'out',
- * with one netlink request (0.1 ms whatever the table's size).  Returns
- * 0, -ENOENT if there is no such table or its comment is not a vpcd hash
- * (either way: apply), or another negative errno.
+ * Makes table inet vpcd in namespace 'ns' (a name under /run/netns) equal
+ * to 'text'.  With 'from', the text installed there now, it runs the
+ * commands of dp_nft_diff() (a few ms whatever the table's size); without
+ * it, or if they fail, it replaces the whole table (about 0.4 s for 1,000
+ * ENIs and 10,000 group rules; 5-10 ms for a small VPC).  Either is one
+ * transaction: on failure the old table stays as it was.  Returns 0, or a
+ * negative errno (-EIO when nftables refused the text) with the error
+ * text in 'err' (non-NULL, 'errsize' > 0): nftables' own, followed by
+ * "[ruleset line N, in chain X]" naming the chain or set at fault.
+ * Thread-safe (applies are serialised); the calling thread enters 'ns'
+ * and is back in its own namespace on return.  '*replaced' (if not NULL)
+ * tells whether the table was replaced as a whole.
+ */
+int dp_nft_apply(const char *ns, const char *from, const char *text, bool *replaced,
+    char *err, size_t errsize);
+
+/*
+ * Reads the hash of the table inet vpcd in 'ns' (the comment of the
+ * element of its set "state") into 'out', with one netlink request
+ * (0.1 ms whatever the table's size).  Returns 0, -ENOENT if there is no
+ * such table, set or hash (either way: replace), or another negative errno.
  */
 int dp_nft_observe_hash(const char *ns, char out[17]);
 

@@ -184,19 +184,19 @@ out:
 	return ret;
 }
 
-/* Appends to 'err' which chain or set of 'text' the first error points
- * at: its name carries the group, ENI or subnet id. */
+/* Appends to 'err' which chain or set of 'cmds' the first error points
+ * at (its name carries the group, ENI or subnet id), 'skip' lines into it. */
 static void
-name_chain(const char *text, char *err, size_t errsize)
+name_chain(const char *cmds, long skip, char *err, size_t errsize)
 {
 	const char *at = strstr(err, "/proc/self/fd/");
-	const char *p = text, *chain = NULL;
+	const char *p = cmds, *chain = NULL;
 	long line;
 	size_t len;
 
 	if (at == NULL || (at = strchr(at, ':')) == NULL)
 		return;
-	line = strtol(at + 1, NULL, 10) - APPLY_PREFIX_LINES;
+	line = strtol(at + 1, NULL, 10) - skip;
 	for (long n = 1; p && n < line; n++) {
 		if (strncmp(p, "\tchain ", 7) == 0 || strncmp(p, "\tset ", 5) == 0 ||
 		    strncmp(p, "\tmap ", 5) == 0)
@@ -214,8 +214,8 @@ name_chain(const char *text, char *err, size_t errsize)
 	    (int)strcspn(chain, "{\n") - 1, chain);
 }
 
-int
-dp_nft_apply(const char *ns, const char *text, char *err, size_t errsize)
+static int
+replace(const char *ns, const char *text, char *err, size_t errsize)
 {
 	struct buf b;
 	int ret;
@@ -226,26 +226,81 @@ dp_nft_apply(const char *ns, const char *text, char *err, size_t errsize)
 	buf_puts(&b, text);
 	ret = run(ns, b.data, err, errsize);
 	if (ret < 0)
-		name_chain(text, err, errsize);
+		name_chain(text, APPLY_PREFIX_LINES, err, errsize);
 	buf_fini(&b);
 	return ret;
 }
 
+int
+dp_nft_apply(const char *ns, const char *from, const char *text, bool *replaced, char *err,
+    size_t errsize)
+{
+	char *cmds = from ? dp_nft_diff(from, text) : NULL;
+	int ret;
+
+	if (replaced)
+		*replaced = cmds == NULL;
+	if (cmds && *cmds == '\0') {
+		free(cmds);
+		return 0;
+	}
+	if (cmds) {
+		ret = run(ns, cmds, err, errsize);
+		if (ret < 0) {
+			name_chain(cmds, 0, err, errsize);
+			log_warnx("nftables %s: a change failed (%s); replacing the table", ns, err);
+		}
+		free(cmds);
+		if (ret == 0)
+			return 0;
+		if (replaced)
+			*replaced = true;
+	}
+	return replace(ns, text, err, errsize);
+}
+
+/* The attribute of 'type' among those in [data, data + len), or NULL. */
+static const struct nlattr *
+attr_find(const void *data, size_t len, int type)
+{
+	const struct nlattr *at = data;
+
+	while (len >= NLA_HDRLEN && at->nla_len >= NLA_HDRLEN && at->nla_len <= len) {
+		if ((at->nla_type & NLA_TYPE_MASK) == type)
+			return at;
+		if ((size_t)NLA_ALIGN(at->nla_len) >= len)
+			break;
+		len -= NLA_ALIGN(at->nla_len);
+		at = (const struct nlattr *)((const char *)at + NLA_ALIGN(at->nla_len));
+	}
+	return NULL;
+}
+
+static const struct nlattr *
+attr_nested(const struct nlattr *at, int type)
+{
+	return at ? attr_find((const char *)at + NLA_HDRLEN, at->nla_len - NLA_HDRLEN, type) :
+	    NULL;
+}
+
 /*
- * Reads the table's comment straight from the kernel: one netlink
- * request (NFT_MSG_GETTABLE), well under a millisecond, where listing the
- * table through libnftables would dump every rule (0.15 s at 10,000).
- * libnftables keeps the comment in the table's user data as a TLV
- * (type 0 = comment, one byte of length, NUL-terminated text).
+ * Reads the comment of the element of set "state" straight from the
+ * kernel: one netlink dump (NFT_MSG_GETSETELEM) of a one-element set,
+ * well under a millisecond, where listing the table through libnftables
+ * would dump every rule (0.15 s at 10,000).  libnftables keeps an
+ * element's comment in its user data as a TLV (type 0 = comment, one
+ * byte of length, NUL-terminated text).
  */
 static int
-get_table_comment(int fd, char *comment, size_t size)
+get_state_comment(int fd, char *comment, size_t size)
 {
 	struct {
 		struct nlmsghdr nh;
 		struct nfgenmsg nfg;
-		struct nlattr na;
-		char name[8];
+		struct nlattr table;
+		char table_name[8];
+		struct nlattr set;
+		char set_name[8];
 	} req;
 	char reply[8192];
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
@@ -254,14 +309,17 @@ get_table_comment(int fd, char *comment, size_t size)
 
 	memset(&req, 0, sizeof(req));
 	req.nh.nlmsg_len = sizeof(req);
-	req.nh.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.nh.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req.nh.nlmsg_seq = 1;
 	req.nfg.nfgen_family = NFPROTO_INET;
 	req.nfg.version = NFNETLINK_V0;
-	req.na.nla_len = NLA_HDRLEN + sizeof("vpcd");
-	req.na.nla_type = NFTA_TABLE_NAME;
-	memcpy(req.name, "vpcd", sizeof("vpcd"));
+	req.table.nla_len = NLA_HDRLEN + sizeof("vpcd");
+	req.table.nla_type = NFTA_SET_ELEM_LIST_TABLE;
+	memcpy(req.table_name, "vpcd", sizeof("vpcd"));
+	req.set.nla_len = NLA_HDRLEN + sizeof("state");
+	req.set.nla_type = NFTA_SET_ELEM_LIST_SET;
+	memcpy(req.set_name, "state", sizeof("state"));
 	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
 	*comment = '\0';
@@ -271,36 +329,35 @@ get_table_comment(int fd, char *comment, size_t size)
 			return -errno;
 		for (struct nlmsghdr *nh = (struct nlmsghdr *)reply; NLMSG_OK(nh, (size_t)n);
 		    nh = NLMSG_NEXT(nh, n)) {
-			struct nlattr *at;
-			size_t left;
+			const struct nlattr *at;
+			size_t hdr = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct nfgenmsg)));
 
 			if (nh->nlmsg_type == NLMSG_ERROR) {
 				int e = ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
 
-				/* The ack (0) ends the answer. */
 				return e ? e : ret;
 			}
 			if (nh->nlmsg_type == NLMSG_DONE)
 				return ret;
-			if (nh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE))
+			if (nh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM) ||
+			    nh->nlmsg_len < hdr)
 				continue;
-			ret = 0;
-			at = (struct nlattr *)((char *)NLMSG_DATA(nh) + NLMSG_ALIGN(sizeof(struct nfgenmsg)));
-			left = nh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct nfgenmsg)));
-			while (left >= NLA_HDRLEN && at->nla_len >= NLA_HDRLEN && at->nla_len <= left) {
+			at = attr_find((const char *)nh + hdr, nh->nlmsg_len - hdr,
+			    NFTA_SET_ELEM_LIST_ELEMENTS);
+			at = attr_nested(attr_nested(at, NFTA_LIST_ELEM), NFTA_SET_ELEM_USERDATA);
+			if (at) {
 				const unsigned char *u = (const unsigned char *)at + NLA_HDRLEN;
 				size_t ulen = at->nla_len - NLA_HDRLEN;
 
 				/* User data: TLVs of (type, length, value). */
-				while ((at->nla_type & NLA_TYPE_MASK) == NFTA_TABLE_USERDATA &&
-				    ulen >= 2 && (size_t)u[1] + 2 <= ulen) {
-					if (u[0] == 0 && u[1] > 0)
+				while (ulen >= 2 && (size_t)u[1] + 2 <= ulen) {
+					if (u[0] == 0 && u[1] > 0) {
 						snprintf(comment, size, "%.*s", u[1], (const char *)u + 2);
+						ret = 0;
+					}
 					ulen -= (size_t)u[1] + 2;
 					u += (size_t)u[1] + 2;
 				}
-				left -= NLA_ALIGN(at->nla_len);
-				at = (struct nlattr *)((char *)at + NLA_ALIGN(at->nla_len));
 			}
 		}
 	}
@@ -327,7 +384,7 @@ dp_nft_observe_hash(const char *ns, char out[17])
 
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
-	ret = get_table_comment(fd, comment, sizeof(comment));
+	ret = get_state_comment(fd, comment, sizeof(comment));
 	close(fd);
 	if (ret < 0)
 		return ret;

@@ -298,27 +298,24 @@ plan_nat_instance(struct dp_plan *p, const struct core_model *m,
 {
 	const struct core_eni *eni = core_find(m, CORE_ENI, inst->res.owner, inst->primary_eni);
 	struct dp_nft *nft;
-	char ip[16], *text, *hash;
+	struct buf b;
+	char ip[16];
 
 	if (eni == NULL)
 		return;
 	add_sysctl(p, inst->res.id, "1", "net/ipv4/ip_forward");
 	core_ip_format(eni->ips[0], ip);
-	text = arena_printf(&p->arena,
-	    "table inet vpcd {\n"
-	    "\tcomment \"vpcd 0000000000000000\"\n"
+	buf_init(&b);
+	dp_nft_begin(&b);
+	buf_printf(&b,
 	    "\tchain nat_postrouting {\n"
 	    "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 	    "\t\toifname \"eth0\" ip saddr != %s masquerade\n"
-	    "\t}\n"
-	    "}\n", ip);
+	    "\t}\n", ip);
 	nft = PUSH(p->nft, p->n_nft);
 	STR_COPY(nft->ns, inst->res.id);
-	dp_nft_hash(text, nft->hash);
-	/* The table carries its own hash, as the compiled ones do. */
-	hash = strstr(text, "vpcd 0000000000000000") + 5;
-	memcpy(hash, nft->hash, 16);
-	nft->text = text;
+	nft->text = dp_nft_end(&b, &p->arena, nft->hash);
+	buf_fini(&b);
 }
 
 static void

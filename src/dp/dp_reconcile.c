@@ -597,25 +597,43 @@ apply_rules(struct pass *p, const struct dp_plan *base, const struct dp_plan *wa
 #undef U_BOTH
 }
 
+/* The text of the table that 'b' observed or applied, if vpcd knows it:
+ * an observation has only the hash, which the last applied plan may match. */
+static const char *
+nft_base_text(const struct pass *p, const struct dp_nft *b)
+{
+	const struct dp_plan *ap = p->r->applied;
+	const struct dp_nft *a;
+
+	if (b->text || ap == NULL || b->hash[0] == '\0')
+		return b->text;
+	a = bsearch(b, ap->nft, ap->n_nft, sizeof(*ap->nft), dp_cmp_nft);
+	return a && strcmp(a->hash, b->hash) == 0 ? a->text : NULL;
+}
+
 static void
 apply_nft(struct pass *p, const struct dp_plan *base, const struct dp_plan *want)
 {
 	char err[1024];
+	bool replaced;
 
 #define N_DEL(b) do { } while (0)
-#define N_ADD(w)                                                                \
+#define N_LOAD(from, w)                                                          \
 	do {                                                                    \
-		if (dp_nft_apply((w)->ns, (w)->text, err, sizeof(err)))         \
+		if (dp_nft_apply((w)->ns, from, (w)->text, &replaced, err,       \
+		    sizeof(err)))                                               \
 			fail(p, "nftables", err);                               \
-		note(p, "nftables %s loaded", (w)->ns);                         \
+		note(p, "nftables %s %s", (w)->ns, replaced ? "loaded" : "changed"); \
 	} while (0)
+#define N_ADD(w) N_LOAD(NULL, w)
 #define N_BOTH(b, w)                                                            \
 	do {                                                                    \
 		if (strcmp((b)->hash, (w)->hash) != 0)                          \
-			N_ADD(w);                                               \
+			N_LOAD(nft_base_text(p, b), w);                         \
 	} while (0)
 	MERGE(base->nft, base->n_nft, want->nft, want->n_nft, dp_cmp_nft, N_DEL, N_ADD, N_BOTH);
 #undef N_DEL
+#undef N_LOAD
 #undef N_ADD
 #undef N_BOTH
 }

@@ -39,6 +39,7 @@ PORTS = (80, 81, 82, 8080, 9000)
 # implicit deny.
 MODEL = """
 vpc v 10.0.0.0/16
+igw gv v
 subnet a v 10.0.1.0/24
 subnet b v 10.0.2.0/24
 sg web v

@@ -278,6 +278,22 @@ do_assoc_rtb(struct parser *p, char **tok, int n)
 }
 
 static int
+do_igw(struct parser *p, char **tok, int n)
+{
+	struct core_vpc *vpc;
+	struct core_igw *igw;
+	struct core_error e;
+
+	if (n != 3 || (vpc = find(p, CORE_VPC, tok[2])) == NULL)
+		return fail(p, "usage: igw NAME VPC");
+	if (core_igw_create(p->m, NFT_MODEL_OWNER, &igw, &e) ||
+	    core_igw_attach(p->m, igw, vpc, &e))
+		return fail(p, "%s", e.message);
+	rename_as(p, &igw->res, tok[1]);
+	return 0;
+}
+
+static int
 do_sg(struct parser *p, char **tok, int n)
 {
 	struct core_vpc *vpc;
@@ -499,6 +515,7 @@ static const struct {
 	{ "subnet", do_subnet },
 	{ "rtb", do_rtb },
 	{ "assoc-rtb", do_assoc_rtb },
+	{ "igw", do_igw },
 	{ "sg", do_sg },
 	{ "rule", do_rule },
 	{ "revoke-egress", do_revoke_egress },

@@ -13,6 +13,7 @@
  *   subnet NAME VPC CIDR
  *   rtb NAME VPC                        a custom route table
  *   assoc-rtb RTB SUBNET
+ *   igw NAME VPC                        an internet gateway attached to VPC
  *   sg NAME VPC                         allows all outbound, as AWS
  *   rule SG in|out PROTO PORTS PEER     PROTO tcp|udp|icmp|-1|number;
  *                                       PORTS 80 | 80-90 | - (none) |

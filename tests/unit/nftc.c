@@ -3,10 +3,12 @@
  * real-packet tests (tests/netns/test_nft_packets.py) and the benchmark.
  *
  *   nftc compile MODEL [VPC]   print the ruleset of a model description
- *   nftc apply NS FILE         load a ruleset into namespace NS (dp_nft_apply)
+ *   nftc apply NS FILE [FROM]  load a ruleset into namespace NS (dp_nft_apply),
+ *                              by changes if FROM is the ruleset installed
  *   nftc hash NS               print the installed hash (dp_nft_observe_hash)
  *   nftc bench NS [ENIS [GROUPS [RULES [ACL_ENTRIES]]]]
- *                              compile and apply a big VPC, print timings
+ *                              compile and apply a big VPC, change a rule,
+ *                              print timings
  *
  * It only acts on the namespace it is given; the tests create and remove
  * their own.
@@ -72,19 +74,25 @@ cmd_compile(int argc, char **argv)
 }
 
 static int
-cmd_apply(char **argv)
+cmd_apply(int argc, char **argv)
 {
 	char *text = nft_model_read_file(argv[3]), err[4096];
+	char *from = argc > 4 ? nft_model_read_file(argv[4]) : NULL;
+	bool replaced;
 	int ret;
 
-	if (text == NULL) {
-		fprintf(stderr, "nftc: cannot read %s\n", argv[3]);
+	if (text == NULL || (argc > 4 && from == NULL)) {
+		fprintf(stderr, "nftc: cannot read %s\n", text ? argv[4] : argv[3]);
+		free(text);
 		return 2;
 	}
-	ret = dp_nft_apply(argv[2], text, err, sizeof(err));
+	ret = dp_nft_apply(argv[2], from, text, &replaced, err, sizeof(err));
 	if (ret < 0)
 		fprintf(stderr, "nftc: apply: %s (%s)\n", err, strerror(-ret));
+	else if (from)
+		puts(replaced ? "replaced" : "changed");
 	free(text);
+	free(from);
 	return ret < 0 ? 1 : 0;
 }
 
@@ -173,8 +181,9 @@ cmd_bench(int argc, char **argv)
 	char *model = big_model(n_enis, n_groups, n_rules, n_entries);
 	struct core_model m;
 	struct arena a;
-	char *text = NULL, err[4096], hash[17];
-	double t0, t_compile, t_apply1, t_apply2 = 0, t_observe;
+	char *text = NULL, *text2, err[4096], hash[17];
+	double t0, t_compile, t_apply1, t_apply2 = 0, t_change = 0, t_observe;
+	struct core_sg *sg;
 	int ret;
 	const int reps = 5;
 
@@ -188,12 +197,31 @@ cmd_bench(int argc, char **argv)
 		text = dp_nft_compile(&m, model_vpc(&m, NULL), &a);
 	t_compile = (now_s() - t0) / reps;
 	t0 = now_s();
-	ret = dp_nft_apply(argv[2], text, err, sizeof(err));
+	ret = dp_nft_apply(argv[2], NULL, text, NULL, err, sizeof(err));
 	t_apply1 = now_s() - t0;
 	if (ret == 0) {
 		t0 = now_s();
-		ret = dp_nft_apply(argv[2], text, err, sizeof(err));
+		ret = dp_nft_apply(argv[2], NULL, text, NULL, err, sizeof(err));
 		t_apply2 = now_s() - t0;
+	}
+	if (ret == 0) {
+		/* One more rule in the first group, applied as a change. */
+		struct core_sg_rule r = { .proto = 6, .from_port = 9001, .to_port = 9001,
+			.peer = CORE_PEER_CIDR, .cidr = { 0x0a000000, 24 } };
+		struct core_error cerr;
+		bool replaced = true;
+
+		sg = (struct core_sg *)m.head[CORE_SG];
+		core_sg_rules_add(&m, sg, &r, 1, &cerr);
+		text2 = dp_nft_compile(&m, model_vpc(&m, NULL), &a);
+		t0 = now_s();
+		ret = dp_nft_apply(argv[2], text, text2, &replaced, err, sizeof(err));
+		t_change = now_s() - t0;
+		if (ret == 0 && replaced) {
+			snprintf(err, sizeof(err), "the change replaced the table");
+			ret = -EIO;
+		}
+		text = text2;
 	}
 	if (ret < 0) {
 		fprintf(stderr, "nftc: apply: %s\n", err);
@@ -204,9 +232,10 @@ cmd_bench(int argc, char **argv)
 	t_observe = now_s() - t0;
 	printf("{\"enis\": %d, \"groups\": %d, \"rules\": %d, \"acl_entries_per_subnet\": %d, "
 	    "\"text_bytes\": %zu, \"compile_s\": %.4f, \"apply_first_s\": %.4f, "
-	    "\"apply_replace_s\": %.4f, \"observe_s\": %.4f, \"observe_ok\": %s}\n",
+	    "\"apply_replace_s\": %.4f, \"apply_change_s\": %.4f, \"observe_s\": %.4f, "
+	    "\"observe_ok\": %s}\n",
 	    n_enis, n_groups, n_rules, n_entries * 2, strlen(text), t_compile, t_apply1,
-	    t_apply2, t_observe, ret == 0 ? "true" : "false");
+	    t_apply2, t_change, t_observe, ret == 0 ? "true" : "false");
 out:
 	arena_fini(&a);
 	core_model_fini(&m);
@@ -221,13 +250,13 @@ main(int argc, char **argv)
 	core_config_finish(&cfg);
 	if (argc > 2 && strcmp(argv[1], "compile") == 0)
 		return cmd_compile(argc, argv);
-	if (argc == 4 && strcmp(argv[1], "apply") == 0)
-		return cmd_apply(argv);
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "apply") == 0)
+		return cmd_apply(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "hash") == 0)
 		return cmd_hash(argv);
 	if (argc >= 3 && strcmp(argv[1], "bench") == 0)
 		return cmd_bench(argc, argv);
-	fprintf(stderr, "usage: nftc compile MODEL [VPC] | apply NS FILE | hash NS | "
+	fprintf(stderr, "usage: nftc compile MODEL [VPC] | apply NS FILE [FROM] | hash NS | "
 	    "bench NS [ENIS [GROUPS [RULES [ACL_ENTRIES]]]]\n");
 	return 2;
 }
