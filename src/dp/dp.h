@@ -212,13 +212,17 @@ uint32_t dp_rtb_table(const struct core_rtb *rtb);
 /*
  * The reconciler (dp_reconcile.c): one thread that keeps the kernel equal
  * to the plan.  It takes a fresh plan after every commit (dp_reconciler_kick)
- * and every few seconds, applies the difference against what it applied
- * last, and every DP_FULL_PASS_MS (and after any failure) against what the
- * kernel really holds, which repairs drift.  Instance state changes it
+ * and applies the difference against what it applied last; every
+ * DP_FULL_PASS_MS (longer when that pass is costly, see next_full_ns(), and
+ * at once after any failure) against what the kernel really holds, which
+ * repairs drift.  A full pass makes way for a change that arrives while it
+ * observes.  Instance state changes it
  * makes true (pending -> running, stopping -> stopped, shutting-down ->
  * terminated) go back through 'report'.
  */
 #define DP_FULL_PASS_MS 3000
+#define DP_FULL_PASS_SHARE 20      /* full passes take at most 1/20 of the time */
+#define DP_FULL_PASS_DEFER_MAX 5   /* changes one full pass makes way for */
 typedef struct dp_plan *(*dp_plan_fn)(void *arg);
 typedef void (*dp_report_fn)(void *arg, const struct dp_instance *changes, size_t n);
 struct dp_reconciler;

@@ -33,7 +33,9 @@ struct dp_reconciler {
 	void *arg;
 	struct dp_plan *applied;     /* what the last pass made true */
 	bool need_full;
-	int64_t last_full_ms;
+	int64_t last_full_ns;        /* monotonic: when the last full pass ended */
+	int64_t full_cost_ns;        /* how long it took */
+	unsigned n_deferred;         /* full passes in a row that made way for a change */
 	struct map boots;            /* instance id -> struct boot_done */
 	struct map errors;           /* messages logged in the last pass */
 	struct map errors_now;
@@ -56,6 +58,7 @@ struct pass {
 	struct map created;          /* namespaces made in this pass */
 	struct map new_links;        /* "ns/ifname" of links made in this pass */
 	struct map deleted;          /* namespaces removed in this pass */
+	bool can_yield;              /* a full pass that may make way for a change */
 	bool failed;
 	size_t n_changes;
 };
@@ -226,6 +229,23 @@ guest_filter(struct dp_plan *obs, const struct dp_plan *want)
 	map_fini(&instances);
 }
 
+/* A change is waiting for the reconciler. */
+static bool
+is_kicked(struct dp_reconciler *r)
+{
+	bool kicked;
+
+	pthread_mutex_lock(&r->lock);
+	kicked = r->is_kicked;
+	pthread_mutex_unlock(&r->lock);
+	return kicked;
+}
+
+/*
+ * Observes the kernel in the plan's shape.  Reading 1,000 namespaces
+ * takes a while: a full pass that may yield gives up (NULL) as soon as a
+ * change is waiting, so that the change is not delayed by it.
+ */
 static struct dp_plan *
 observe(struct pass *p, const struct dp_plan *want)
 {
@@ -241,9 +261,16 @@ observe(struct pass *p, const struct dp_plan *want)
 	for (size_t i = 0; i < obs->n_ns; i++)
 		map_put(&present, obs->ns[i].name, &obs->ns[i]);
 	dp_nl_obs_init(&o);
-	for (size_t i = 0; i < obs->n_ns; i++)
+	for (size_t i = 0; i < obs->n_ns; i++) {
+		if (p->can_yield && is_kicked(p->r)) {
+			dp_nl_obs_fini(&o);
+			map_fini(&present);
+			dp_plan_free(obs);
+			return NULL;
+		}
 		if (dp_nl_observe(p->nl, obs->ns[i].name, NULL, 0, &o, err, sizeof(err)))
 			fail(p, "observe", err);
+	}
 	obs->links = xcalloc(o.n_links + 1, sizeof(*obs->links));
 	obs->n_links = dp_nl_links_pair(o.links, o.n_links, obs->links);
 	obs->addrs = o.addrs;
@@ -704,18 +731,36 @@ report_states(struct pass *p, const struct dp_plan *want)
 	free(changes);
 }
 
-/* One pass: 'base' is what the kernel holds (NULL: observe it). */
+/*
+ * One pass: against the kernel (full) or against the last applied plan.
+ * Returns false if it failed; '*deferred' (full passes only) tells that
+ * it made way for a change and did nothing.
+ */
 static bool
-run_pass(struct dp_reconciler *r, struct dp_nl *nl, struct dp_plan *want, bool full)
+run_pass(struct dp_reconciler *r, struct dp_nl *nl, struct dp_plan *want, bool full,
+    bool *deferred)
 {
 	struct pass p = { .r = r, .nl = nl };
-	struct dp_plan *base;
+	struct dp_plan *base = r->applied;
 	int64_t t0 = time_mono_ns();
 
 	map_init(&p.created);
 	map_init(&p.deleted);
 	map_init(&p.new_links);
-	base = full || r->applied == NULL ? observe(&p, want) : r->applied;
+	/* Not forever: after a few deferrals the full pass goes through. */
+	p.can_yield = deferred && r->applied && r->n_deferred < DP_FULL_PASS_DEFER_MAX;
+	if (deferred)
+		*deferred = false;
+	if (full || r->applied == NULL) {
+		base = observe(&p, want);
+		if (base == NULL) {
+			log_debug("dataplane: full pass deferred by a change");
+			*deferred = true;
+			r->n_deferred++;
+			dp_plan_free(want);
+			goto out;
+		}
+	}
 	apply_ns(&p, base, want);
 	apply_links(&p, base, want);
 	apply_sysctls(&p, base, want);
@@ -739,9 +784,13 @@ run_pass(struct dp_reconciler *r, struct dp_nl *nl, struct dp_plan *want, bool f
 	dp_plan_free(r->applied);
 	r->applied = want;
 	r->need_full = p.failed;
-	if (full)
-		r->last_full_ms = time_now_ms();
+	if (full) {
+		r->last_full_ns = time_mono_ns();
+		r->full_cost_ns = r->last_full_ns - t0;
+		r->n_deferred = 0;
+	}
 	errors_rotate(r);
+out:
 	{
 		const char *k;
 		void *v;
@@ -753,6 +802,22 @@ run_pass(struct dp_reconciler *r, struct dp_nl *nl, struct dp_plan *want, bool f
 	map_fini(&p.deleted);
 	map_fini(&p.new_links);
 	return !p.failed;
+}
+
+/* When the next full pass is due: DP_FULL_PASS_MS after the last, or
+ * later if full passes are costly, so that they take at most
+ * 1/DP_FULL_PASS_SHARE of the reconciler's time (a pass over 1,000
+ * instances takes a few hundred ms). */
+static int64_t
+next_full_ns(const struct dp_reconciler *r)
+{
+	int64_t gap = (int64_t)DP_FULL_PASS_MS * 1000000;
+
+	if (r->need_full)
+		return 0;
+	if (r->full_cost_ns * DP_FULL_PASS_SHARE > gap)
+		gap = r->full_cost_ns * DP_FULL_PASS_SHARE;
+	return r->last_full_ns + gap;
 }
 
 struct dp_reconciler *
@@ -768,7 +833,14 @@ dp_reconciler_new(const struct dp_config *cfg, dp_plan_fn plan, dp_report_fn rep
 	map_init(&r->errors);
 	map_init(&r->errors_now);
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&r->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	return r;
 }
 
@@ -780,7 +852,7 @@ dp_reconciler_sync(struct dp_reconciler *r, struct dp_plan *plan)
 
 	if (nl == NULL)
 		return -errno;
-	ok = run_pass(r, nl, plan, true);
+	ok = run_pass(r, nl, plan, true, NULL);
 	dp_nl_free(nl);
 	return ok ? 0 : -EIO;
 }
@@ -790,20 +862,22 @@ reconcile_main(void *arg)
 {
 	struct dp_reconciler *r = arg;
 	struct dp_nl *nl = dp_nl_new();
+	bool deferred = false;
 
 	if (nl == NULL)
 		fatal("dataplane: netlink");
 	for (;;) {
-		struct timespec ts;
 		struct dp_plan *plan;
+		int64_t due;
 		bool full;
 
 		pthread_mutex_lock(&r->lock);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += DP_FULL_PASS_MS / 1000;
-		while (!r->is_kicked && !r->is_stopping)
-			if (pthread_cond_timedwait(&r->cond, &r->lock, &ts) == ETIMEDOUT)
-				break;
+		due = next_full_ns(r);
+		while (!r->is_kicked && !r->is_stopping && time_mono_ns() < due) {
+			struct timespec ts = { .tv_sec = due / 1000000000, .tv_nsec = due % 1000000000 };
+
+			pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+		}
 		r->is_kicked = false;
 		if (r->is_stopping) {
 			pthread_mutex_unlock(&r->lock);
@@ -811,8 +885,9 @@ reconcile_main(void *arg)
 		}
 		pthread_mutex_unlock(&r->lock);
 		plan = r->plan_fn(r->arg);
-		full = r->need_full || time_now_ms() - r->last_full_ms >= DP_FULL_PASS_MS;
-		run_pass(r, nl, plan, full);
+		/* After a deferral, the change first; the full pass after it. */
+		full = !deferred && time_mono_ns() >= due;
+		run_pass(r, nl, plan, full, &deferred);
 	}
 	dp_nl_free(nl);
 	return NULL;
