@@ -199,7 +199,9 @@ void dp_marker_ifname(const struct dp_config *cfg, char out[DP_IF_MAX]);
 
 /* Routing in a router namespace: one kernel table per VPC route table,
  * chosen by the packet mark the nftables prerouting chain sets from the
- * arriving interface's subnet; "local" routes throw to the ENI table. */
+ * arriving interface's subnet; "local" routes throw to the ENI table (and
+ * packets to the VPC's own addresses carry no mark unless the route table
+ * has a route more specific than "local"). */
 #define DP_TABLE_ENI 200          /* a /32 per ENI address */
 #define DP_TABLE_RTB_BASE 1000    /* + the route table's seq number */
 #define DP_RULE_PRIO_RTB 100
@@ -221,6 +223,7 @@ uint32_t dp_rtb_table(const struct core_rtb *rtb);
  * terminated) go back through 'report'.
  */
 #define DP_FULL_PASS_MS 3000
+#define DP_FULL_PASS_MAX_MS 15000
 #define DP_FULL_PASS_SHARE 20      /* full passes take at most 1/20 of the time */
 #define DP_FULL_PASS_DEFER_MAX 5   /* changes one full pass makes way for */
 typedef struct dp_plan *(*dp_plan_fn)(void *arg);

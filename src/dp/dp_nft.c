@@ -21,6 +21,7 @@ struct nft_subnet {
 	const struct core_subnet *sn;
 	const struct core_acl *acl;  /* NULL: no ACL (everything denied) */
 	uint32_t mark;               /* routing table of its route table; 0 if none */
+	bool is_mark_local;          /* the table routes VPC addresses too, see gather() */
 	bool is_open[2];             /* [egress]: its ACL allows everything first */
 };
 
@@ -200,6 +201,25 @@ sg_is_open(const struct core_sg *sg, bool egress)
 	return false;
 }
 
+/*
+ * Whether a route table sends some of the VPC's own addresses elsewhere
+ * than "local" (a route more specific than a VPC block, to an interface).
+ * If not, its kernel table only throws them to the ENI table, so a packet
+ * to a VPC address needs no mark: one table lookup fewer per packet.
+ */
+static bool
+rtb_overrides_local(const struct core_rtb *rtb, const struct core_vpc *vpc)
+{
+	for (size_t i = 0; i < rtb->n_routes; i++) {
+		if (rtb->routes[i].target_type == CORE_TARGET_LOCAL)
+			continue;
+		for (size_t k = 0; k < vpc->n_cidrs; k++)
+			if (core_cidr_contains(&vpc->cidrs[k].cidr, &rtb->routes[i].dst))
+				return true;
+	}
+	return false;
+}
+
 /* Collects the VPC's ENIs, groups, subnets and public mappings, sorted. */
 static void
 gather(struct nft_ctx *c)
@@ -219,6 +239,7 @@ gather(struct nft_ctx *c)
 		s->acl = core_subnet_acl(c->m, sn);
 		rtb = core_subnet_rtb(c->m, sn);
 		s->mark = rtb ? dp_rtb_table(rtb) : 0;
+		s->is_mark_local = rtb && rtb_overrides_local(rtb, c->vpc);
 		s->is_open[0] = acl_is_open(s->acl, false);
 		s->is_open[1] = acl_is_open(s->acl, true);
 	}
@@ -1005,8 +1026,21 @@ emit_eni_chains(struct nft_ctx *c, const struct core_eni *e)
 			put_eni_addrs(&c->ch, e);
 			buf_puts(&c->ch, " drop\n");
 		}
-		if (s->mark)
+		if (s->mark && s->is_mark_local) {
 			buf_printf(&c->ch, "\t\tmeta mark set %u\n", s->mark);
+		} else if (s->mark) {
+			buf_puts(&c->ch, "\t\tip daddr != ");
+			if (c->vpc->n_cidrs > 1)
+				buf_puts(&c->ch, "{ ");
+			for (size_t i = 0; i < c->vpc->n_cidrs; i++) {
+				char cidr[20];
+
+				core_cidr_format(&c->vpc->cidrs[i].cidr, cidr);
+				buf_printf(&c->ch, "%s%s", i ? ", " : "", cidr);
+			}
+			buf_printf(&c->ch, "%s meta mark set %u\n", c->vpc->n_cidrs > 1 ? " }" : "",
+			    s->mark);
+		}
 		end_chain(c);
 	}
 	if (eni_is_checked(e)) {

@@ -229,6 +229,19 @@ guest_filter(struct dp_plan *obs, const struct dp_plan *want)
 	map_fini(&instances);
 }
 
+/* "net/ipv4/conf/<if>/..." or "net/ipv4/neigh/<if>/...", not all/default. */
+static bool
+is_per_interface(const char *key)
+{
+	const char *rest = NULL;
+
+	if (str_has_prefix(key, "net/ipv4/conf/"))
+		rest = key + strlen("net/ipv4/conf/");
+	else if (str_has_prefix(key, "net/ipv4/neigh/"))
+		rest = key + strlen("net/ipv4/neigh/");
+	return rest && !str_has_prefix(rest, "all/") && !str_has_prefix(rest, "default/");
+}
+
 /* A change is waiting for the reconciler. */
 static bool
 is_kicked(struct dp_reconciler *r)
@@ -295,10 +308,12 @@ observe(struct pass *p, const struct dp_plan *want)
 		got = PUSH(obs->sysctls, obs->n_sysctls);
 		*got = *s;
 		/* After creation an instance's sysctls are the guest's own
-		 * (it may enable forwarding, say): reading them back from
-		 * every instance each pass would also be the costliest part
-		 * of a full pass. */
-		if (ns->kind == DP_NS_INSTANCE)
+		 * (it may enable forwarding, say).  An interface's are set
+		 * when vpcd creates it (in the same pass, see
+		 * sysctl_of_new_link()): only the first pass of a daemon
+		 * reads them back.  Reading /proc/sys of 1,000 interfaces or
+		 * namespaces would be most of the cost of a full pass. */
+		if (ns->kind == DP_NS_INSTANCE || (p->r->applied && is_per_interface(s->key)))
 			continue;
 		if (dp_nl_sysctl_read(p->nl, s->ns, s->key, got->value, sizeof(got->value),
 		    NULL, 0))
@@ -807,7 +822,8 @@ out:
 /* When the next full pass is due: DP_FULL_PASS_MS after the last, or
  * later if full passes are costly, so that they take at most
  * 1/DP_FULL_PASS_SHARE of the reconciler's time (a pass over 1,000
- * instances takes a few hundred ms). */
+ * instances takes a few hundred ms), but never more than
+ * DP_FULL_PASS_MAX_MS after it (one slow pass must not delay repairs). */
 static int64_t
 next_full_ns(const struct dp_reconciler *r)
 {
@@ -817,6 +833,8 @@ next_full_ns(const struct dp_reconciler *r)
 		return 0;
 	if (r->full_cost_ns * DP_FULL_PASS_SHARE > gap)
 		gap = r->full_cost_ns * DP_FULL_PASS_SHARE;
+	if (gap > (int64_t)DP_FULL_PASS_MAX_MS * 1000000)
+		gap = (int64_t)DP_FULL_PASS_MAX_MS * 1000000;
 	return r->last_full_ns + gap;
 }
 

@@ -110,3 +110,50 @@ def test_route_to_terminated_nat_instance_is_a_blackhole(nat):
         time.sleep(0.2)
     assert state == "blackhole"
     assert ask(dp, inner) is None
+
+
+def test_route_more_specific_than_local_goes_through_the_instance(nat):
+    """A route to part of the VPC's own block (here another subnet) that
+    targets an instance overrides "local": the private instance's traffic
+    to that subnet passes the NAT instance, which masquerades it."""
+    dp, ec2, nat_id, inner, nat_public = nat
+    ec2.modify_instance_attribute(InstanceId=nat_id, SourceDestCheck={"Value": False})
+    desc = ec2.describe_instances(InstanceIds=[nat_id, inner])["Reservations"]
+    by_id = {i["InstanceId"]: i for r in desc for i in r["Instances"]}
+    vpc = by_id[inner]["VpcId"]
+    nat_private = by_id[nat_id]["PrivateIpAddress"]
+    other_subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.3.0/24")["Subnet"]["SubnetId"]
+    sg = by_id[nat_id]["SecurityGroups"][0]["GroupId"]   # all from 10.0.0.0/16
+    other = ec2.run_instances(
+        ImageId="ami-00000000", MinCount=1, MaxCount=1, SubnetId=other_subnet,
+        SecurityGroupIds=[sg],
+        UserData="#!/bin/sh\nexec /usr/bin/python3 -c '%s'\n" % PEER_ECHO.replace("'", '"'),
+    )["Instances"][0]
+    wait_running(ec2, [other["InstanceId"]])
+    ask_other = ASK.replace("203.0.113.10", other["PrivateIpAddress"])
+
+    def peer_seen():
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            r = dp.run_in(inner, "/usr/bin/python3", "-c", ask_other)
+            if r.returncode == 0:
+                return r.stdout.strip()
+            time.sleep(0.2)
+        return None
+
+    inner_ip = by_id[inner]["PrivateIpAddress"]
+    assert peer_seen() == "ok %s" % inner_ip, "straight through the router at first"
+    rtb = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id",
+                                              "Values": [by_id[inner]["SubnetId"]]}])
+    rtb_id = rtb["RouteTables"][0]["RouteTableId"]
+    ec2.create_route(RouteTableId=rtb_id, DestinationCidrBlock="10.0.3.0/24", InstanceId=nat_id)
+    deadline = time.time() + 5
+    seen = None
+    while time.time() < deadline and seen != "ok %s" % nat_private:
+        seen = peer_seen()
+    assert seen == "ok %s" % nat_private, "through the NAT instance after the route"
+    ec2.delete_route(RouteTableId=rtb_id, DestinationCidrBlock="10.0.3.0/24")
+    deadline = time.time() + 5
+    while time.time() < deadline and seen != "ok %s" % inner_ip:
+        seen = peer_seen()
+    assert seen == "ok %s" % inner_ip, "straight again once the route is gone"
