@@ -33,6 +33,7 @@ VPCD_LOG = ENV["BENCH_VPCD_LOG"]
 VPCCTL = ENV["BENCH_VPCCTL"]
 CONNRATE = ENV["BENCH_CONNRATE"]
 NS_A, NS_B, NS_C = ENV["BENCH_NS_A"], ENV["BENCH_NS_B"], ENV["BENCH_NS_C"]
+NS_GA, NS_GB = ENV["BENCH_NS_GA"], ENV["BENCH_NS_GB"]
 NS_RC, NS_RS = ENV["BENCH_NS_RC"], ENV["BENCH_NS_RS"]
 N_INSTANCES = int(ENV["BENCH_INSTANCES"])
 TRIALS = int(ENV["BENCH_TRIALS"])
@@ -133,7 +134,7 @@ def measure(pairs):
                     samples[name][key].append(iperf(client_host, server_ip,
                                                     1 if key == "gbit_1" else 4))
         for name in pairs:
-            log("round %d %-5s iperf3 1 stream %.2f Gbit/s, 4 streams %.2f Gbit/s; "
+            log("round %d %-7s iperf3 1 stream %.2f Gbit/s, 4 streams %.2f Gbit/s; "
                 "%d new connections/s (%d errors)"
                 % (rnd + 1, name, samples[name]["gbit_1"][-1], samples[name]["gbit_4"][-1],
                    samples[name]["conns_per_s"][-1], samples[name]["conn_errors"][-1]))
@@ -383,6 +384,8 @@ def main():
     ec2 = client()
     log("bare   veth pair %s <-> %s" % (NS_A, NS_B))
     start_servers(bare_host(NS_B), bare_host(NS_A), "192.168.254.2")
+    log("bare192 veth pair %s <-> %s, 192 KiB segments" % (NS_GA, NS_GB))
+    start_servers(bare_host(NS_GB), bare_host(NS_GA), "192.168.251.2")
     log("routed %s -> router -> %s" % (NS_RC, NS_RS))
     start_servers(bare_host(NS_RS), bare_host(NS_RC), "192.168.252.2")
     cli, srv, srv_ip = small_vpc(ec2)
@@ -400,6 +403,7 @@ def main():
         f.seek(0, 2)
         log_measure = f.tell()
     res = measure({"bare": (bare_host(NS_A), "192.168.254.2"),
+                   "bare192": (bare_host(NS_GA), "192.168.251.2"),
                    "routed": (bare_host(NS_RC), "192.168.252.2"),
                    "small": (instance_host(cli), srv_ip),
                    "large": (instance_host(info["client"]), info["server_ip"])})
@@ -440,30 +444,36 @@ def main():
 
     print()
     print("Medians of %d rounds, %g s each." % (ROUNDS, SECONDS))
-    print("| measure | bare veth pair | routed, no rules | ratio | (a) default groups | ratio "
-          "| (b) 1,000 instances, 10,000 rules | ratio | target |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| measure | bare veth pair | bare, 192 KiB segments | routed, no rules | "
+          "(a) default groups | (b) 1,000 instances, 10,000 rules | (a) / bare | (b) / bare "
+          "| (a) / bare 192 KiB | (b) / bare 192 KiB | target |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for key, label, unit, target in (("gbit_1", "TCP throughput, 1 stream", "Gbit/s", 0.9),
                                       ("gbit_4", "TCP throughput, 4 streams", "Gbit/s", 0.9),
                                       ("conns_per_s", "new TCP connections/s", "/s", 0.7)):
-        a, l, rt = res["small"][key], res["large"][key], res["routed"][key]
+        a, l = res["small"][key], res["large"][key]
+        g = res["bare192"][key]
         fmt = "%.2f" if unit == "Gbit/s" else "%d"
-        print("| %s (%s) | %s | %s | %s | %s | %s | %s | %s | >= %.1f x bare: %s |" % (
-            label, unit, fmt % b[key], fmt % rt, ratio(rt, b[key]), fmt % a, ratio(a, b[key]),
-            fmt % l, ratio(l, b[key]),
+        print("| %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s | %s | >= %.1f x bare: %s |" % (
+            label, unit, fmt % b[key], fmt % g, fmt % res["routed"][key], fmt % a, fmt % l,
+            ratio(a, b[key]), ratio(l, b[key]), ratio(a, g), ratio(l, g),
             target, verdict(a / b[key] >= target and l / b[key] >= target)))
-    print("| launch %d instances (RunInstances until all running) | | | | | | %.1f s | | < 30 s: %s |"
-          % (N_INSTANCES, info["launch_running_s"], verdict(info["launch_running_s"] < 30)))
-    print("| authorize answer -> first new connection, p50 / p99 (%d trials) | | | | | | "
-          "%.1f / %.1f ms | | p99 < 100 ms: %s |"
-          % (len(allow), pct(allow, 50), pct(allow, 99), verdict(pct(allow, 99) < 100)))
-    print("| revoke answer -> first refused connection, p50 / p99 | | | | | | %.1f / %.1f ms | | |"
-          % (pct(deny, 50), pct(deny, 99)))
-    print("| vpcd RSS before / after the %d instances | | | | | | %d / %d KiB | | |"
-          % (N_INSTANCES, info["rss0"], info["rss1"]))
-    print("| kernel memory per instance: MemAvailable drop / Slab growth | | | | | | "
-          "%.0f / %.0f KiB | | |" % (info["avail_per_inst"], info["slab_per_inst"]))
 
+    def row(label, value, target=""):
+        print("| %s | | | | | %s | | | | | %s |" % (label, value, target))
+
+    row("launch %d instances (RunInstances until all running)" % N_INSTANCES,
+        "%.1f s" % info["launch_running_s"],
+        "< 30 s: %s" % verdict(info["launch_running_s"] < 30))
+    row("authorize answer -> first new connection, p50 / p99 (%d trials)" % len(allow),
+        "%.1f / %.1f ms" % (pct(allow, 50), pct(allow, 99)),
+        "p99 < 100 ms: %s" % verdict(pct(allow, 99) < 100))
+    row("revoke answer -> first refused connection, p50 / p99",
+        "%.1f / %.1f ms" % (pct(deny, 50), pct(deny, 99)))
+    row("vpcd RSS before / after the %d instances" % N_INSTANCES,
+        "%d / %d KiB" % (info["rss0"], info["rss1"]))
+    row("kernel memory per instance: MemAvailable drop / Slab growth",
+        "%.0f / %.0f KiB" % (info["avail_per_inst"], info["slab_per_inst"]))
 
 def tag():
     h = 1469598103934665603

@@ -3,7 +3,8 @@
 #
 # Needs root, iperf3 and python3 with boto3.  Builds what is missing,
 # creates the baseline (a bare veth pair between two namespaces of its own,
-# vpcdbench-<pid>-a and -b) and a routed baseline (-rc, -r, -s: client,
+# vpcdbench-<pid>-a and -b), the same pair with the 192 KiB segments vpcd
+# gives its veths (-ga, -gb) and a routed baseline (-rc, -r, -s: client,
 # router, server, no rules), starts one vpcd --dataplane linux on a free
 # loopback port with a temporary data directory under /tmp, and runs
 # bench/dp_bench.py, which drives vpcd through the API and measures
@@ -11,7 +12,7 @@
 # of 1,000 instances, memory, and the delay from an
 # AuthorizeSecurityGroupIngress answer to the first connection it allows.
 #
-# Traffic flows only between the baseline's two namespaces and between
+# Traffic flows only between the baselines' namespaces and between
 # namespaces vpcd created; nothing in the host's namespace is changed.
 # On exit, also on failure or ^C, it stops vpcd, purges everything vpcd
 # built (vpcd --purge), kills what runs in its baseline namespaces,
@@ -53,6 +54,9 @@ DATA=$TMP/data
 NS_A=vpcdbench-$$-a
 NS_B=vpcdbench-$$-b
 NS_C=vpcdbench-$$-c   # empty: where the large VPC's ruleset is loaded by hand, to time it
+# The bare pair again, with the 192 KiB segments vpcd gives its veths.
+NS_GA=vpcdbench-$$-ga
+NS_GB=vpcdbench-$$-gb
 # The routed baseline: client, router, server, with no rules at all.
 NS_RC=vpcdbench-$$-rc
 NS_R=vpcdbench-$$-r
@@ -68,7 +72,7 @@ cleanup() {
 		"$VPCD" --data-dir "$DATA" --purge >"$TMP/purge.log" 2>&1 ||
 			{ echo "vpcd --purge failed:" >&2; cat "$TMP/purge.log" >&2; }
 	fi
-	for ns in "$NS_A" "$NS_B" "$NS_C" "$NS_RC" "$NS_R" "$NS_RS"; do
+	for ns in "$NS_A" "$NS_B" "$NS_C" "$NS_GA" "$NS_GB" "$NS_RC" "$NS_R" "$NS_RS"; do
 		if [ -e "/run/netns/$ns" ]; then
 			pids=$(ip netns pids "$ns")
 			[ -n "$pids" ] && kill $pids 2>/dev/null
@@ -80,16 +84,24 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The baseline: two namespaces and one veth pair, nothing else.
-ip netns add "$NS_A"
-ip netns add "$NS_B"
+# The baseline: two namespaces and one veth pair, nothing else; and the
+# same with vpcd's segmentation size (bench/gso_size.py).
 ip netns add "$NS_C"
-ip -n "$NS_A" link add eth0 type veth peer name eth0 netns "$NS_B"
-ip -n "$NS_A" addr add 192.168.254.1/30 dev eth0
-ip -n "$NS_B" addr add 192.168.254.2/30 dev eth0
-for ns in "$NS_A" "$NS_B"; do
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link set eth0 up
+bare_pair() {  # NS_X NS_Y NET
+	ip netns add "$1"
+	ip netns add "$2"
+	ip -n "$1" link add eth0 type veth peer name eth0 netns "$2"
+	ip -n "$1" addr add "$3.1/30" dev eth0
+	ip -n "$2" addr add "$3.2/30" dev eth0
+	for ns in "$1" "$2"; do
+		ip -n "$ns" link set lo up
+		ip -n "$ns" link set eth0 up
+	done
+}
+bare_pair "$NS_A" "$NS_B" 192.168.254
+bare_pair "$NS_GA" "$NS_GB" 192.168.251
+for ns in "$NS_GA" "$NS_GB"; do
+	ip netns exec "$ns" /usr/bin/python3 "$ROOT/bench/gso_size.py" eth0 196608
 done
 
 # The routed baseline: the bare pair's hop plus one router namespace, as
@@ -134,7 +146,7 @@ echo "$(date -u '+%Y-%m-%d %H:%M UTC'), load average before: $(cut -d' ' -f1-3 /
 
 BENCH_ENDPOINT=$ENDPOINT BENCH_DATA=$DATA BENCH_VPCD_PID=$VPCD_PID \
 	BENCH_VPCD_LOG=$TMP/vpcd.log BENCH_VPCCTL=$VPCCTL \
-	BENCH_CONNRATE=$BUILD/bench/connrate BENCH_NS_A=$NS_A BENCH_NS_B=$NS_B BENCH_NS_C=$NS_C BENCH_NS_RC=$NS_RC BENCH_NS_RS=$NS_RS \
+	BENCH_CONNRATE=$BUILD/bench/connrate BENCH_NS_A=$NS_A BENCH_NS_B=$NS_B BENCH_NS_C=$NS_C BENCH_NS_GA=$NS_GA BENCH_NS_GB=$NS_GB BENCH_NS_RC=$NS_RC BENCH_NS_RS=$NS_RS \
 	BENCH_INSTANCES=$INSTANCES BENCH_TRIALS=${DP_TRIALS:-50} \
 	BENCH_SECONDS=${DP_SECONDS:-5} BENCH_ROUNDS=${DP_ROUNDS:-3} BENCH_PERF=${DP_PERF:-} \
 	/usr/bin/python3 "$ROOT/bench/dp_bench.py"

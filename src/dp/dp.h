@@ -224,7 +224,7 @@ uint32_t dp_rtb_table(const struct core_rtb *rtb);
  */
 #define DP_FULL_PASS_MS 3000
 #define DP_FULL_PASS_MAX_MS 15000
-#define DP_FULL_PASS_SHARE 20      /* full passes take at most 1/20 of the time */
+#define DP_FULL_PASS_SHARE 50      /* full passes take at most 1/50 of the time */
 #define DP_FULL_PASS_DEFER_MAX 5   /* changes one full pass makes way for */
 typedef struct dp_plan *(*dp_plan_fn)(void *arg);
 typedef void (*dp_report_fn)(void *arg, const struct dp_instance *changes, size_t n);

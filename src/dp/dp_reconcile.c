@@ -887,7 +887,7 @@ reconcile_main(void *arg)
 	for (;;) {
 		struct dp_plan *plan;
 		int64_t due;
-		bool full;
+		bool full, kicked;
 
 		pthread_mutex_lock(&r->lock);
 		due = next_full_ns(r);
@@ -896,6 +896,7 @@ reconcile_main(void *arg)
 
 			pthread_cond_timedwait(&r->cond, &r->lock, &ts);
 		}
+		kicked = r->is_kicked;
 		r->is_kicked = false;
 		if (r->is_stopping) {
 			pthread_mutex_unlock(&r->lock);
@@ -903,8 +904,13 @@ reconcile_main(void *arg)
 		}
 		pthread_mutex_unlock(&r->lock);
 		plan = r->plan_fn(r->arg);
-		/* After a deferral, the change first; the full pass after it. */
-		full = !deferred && time_mono_ns() >= due;
+		/* A change first, the full pass right after it: what a full pass
+		 * changes is then drift, and it logs so. */
+		full = time_mono_ns() >= due;
+		if (full && (deferred || kicked) && r->n_deferred < DP_FULL_PASS_DEFER_MAX) {
+			full = false;
+			r->n_deferred++;
+		}
 		run_pass(r, nl, plan, full, &deferred);
 	}
 	dp_nl_free(nl);
