@@ -289,6 +289,59 @@ test_fail_closed(void)
 	core_model_fini(&m);
 }
 
+/* The differ: nothing for equal texts, small commands for a small
+ * change, NULL where only a replace will do. */
+static void
+test_diff(void)
+{
+	struct core_model m;
+	struct arena a;
+	struct core_error err;
+	struct core_sg_rule r = { .proto = 6, .from_port = 443, .to_port = 443,
+		.peer = CORE_PEER_CIDR };
+	char id[CORE_ID_MAX], *d;
+	const char *t1, *t2;
+
+	if (model_load(&m, base_model)) {
+		CHECK(false, "base model builds");
+		return;
+	}
+	arena_init(&a);
+	t1 = dp_nft_compile(&m, model_vpc(&m, "v"), &a);
+	d = dp_nft_diff(t1, t1);
+	CHECK(d && *d == '\0', "equal tables: nothing to do");
+	free(d);
+
+	nft_model_id("sg", "web", id);
+	core_sg_rules_add(&m, core_find(&m, CORE_SG, NFT_MODEL_OWNER, id), &r, 1, &err);
+	t2 = dp_nft_compile(&m, model_vpc(&m, "v"), &a);
+	d = dp_nft_diff(t1, t2);
+	CHECK(d && strstr(d, "flush chain inet vpcd sg_00000000000000web_in\n") &&
+	    strstr(d, "\tset sg_00000000000000web_in_ports {") &&
+	    strstr(d, "delete element inet vpcd state { 0 }\n") &&
+	    strstr(d, "add element inet vpcd state { 0 comment \"vpcd ") &&
+	    !strstr(d, "chain eni_") && !strstr(d, "delete chain"),
+	    "a new rule: its group's chain and set, and the hash");
+	free(d);
+	d = dp_nft_diff(t2, t1);
+	CHECK(d && strstr(d, "delete set inet vpcd sg_00000000000000web_in_ports\n") &&
+	    strstr(d, "flush chain inet vpcd sg_00000000000000web_in\n"),
+	    "and back: the set goes after its chain is refilled");
+	free(d);
+	d = dp_nft_diff("table ip other {\n}\n", t1);
+	CHECK(d == NULL, "not a vpcd table: replace");
+	{
+		char *bad = xstrdup(t1), *p = strstr(bad, "type ifname : verdict");
+
+		memcpy(p, "type ifname : ipv4_a", strlen("type ifname : ipv4_a"));
+		d = dp_nft_diff(bad, t1);
+		CHECK(d == NULL, "a map that changed its type: replace");
+		free(bad);
+	}
+	arena_fini(&a);
+	core_model_fini(&m);
+}
+
 int
 main(void)
 {
@@ -296,6 +349,7 @@ main(void)
 	core_config_finish(&cfg);
 	test_properties();
 	test_fail_closed();
+	test_diff();
 	test_golden();
 	return tap_done();
 }
