@@ -216,16 +216,17 @@ def large_vpc(ec2):
         ec2.replace_network_acl_association(AssociationId=a["NetworkAclAssociationId"],
                                             NetworkAclId=acl)
 
-    # 100 groups of 100 ingress rules each: TCP ports from /24s of
-    # 172.16.0.0/12, nothing that the measured traffic matches.
+    # 100 groups of 100 ingress rules each: each rule one TCP port (every
+    # other one, so that no two rules merge into one range) from one host
+    # of 172.16.0.0/12, nothing that the measured traffic matches.
     t0 = time.monotonic()
     groups = []
     for g in range(N_GROUPS):
         gid = ec2.create_security_group(VpcId=vpc, GroupName="bulk%d" % g,
                                         Description="bulk")["GroupId"]
         ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 20000 + r, "ToPort": 20000 + r,
-             "IpRanges": [{"CidrIp": "172.%d.%d.0/24" % (16 + g // 256, g % 256)}]}
+            {"IpProtocol": "tcp", "FromPort": 20000 + 2 * r, "ToPort": 20000 + 2 * r,
+             "IpRanges": [{"CidrIp": "172.%d.%d.%d/32" % (16 + g // 256, g % 256, r + 1)}]}
             for r in range(RULES_PER_GROUP)])
         groups.append(gid)
     # The measured server's own group: what iperf3, connrate and the
@@ -397,8 +398,8 @@ def main():
                   info["server_ip"])
     nft = run(["ip", "netns", "exec", "vpcd-%s-%s" % (tag(), info["vpc"])],
               "nft", "list", "table", "inet", "vpcd").stdout
-    log("large  router nftables table: %d lines, %d rules with 'tcp dport'"
-        % (nft.count("\n"), nft.count("tcp dport")))
+    log("large  router nftables table: %d lines, %d set elements of group rules"
+        % (nft.count("\n"), nft.count(" . tcp . ")))
     with open(VPCD_LOG) as f:
         f.seek(0, 2)
         log_measure = f.tell()

@@ -36,6 +36,9 @@ struct nft_ctx {
 	struct buf b;                   /* sets and maps */
 	struct buf ch;                  /* chains */
 	bool has_igw;
+	const char **targets;           /* ENIs that routes point to, sorted */
+	size_t n_targets;
+	size_t n_elems[DP_NFT_N_SETS];  /* of each map, once emitted */
 	const struct core_eni **enis;   /* of this VPC, by id */
 	size_t n_enis;
 	const struct core_sg **sgs;     /* of this VPC, by id */
@@ -246,6 +249,31 @@ gather(struct nft_ctx *c)
 	CORE_FOREACH(c->m, CORE_IGW, r)
 		if (strcmp(((const struct core_igw *)r)->vpc_id, vpc_id) == 0)
 			c->has_igw = true;
+	CORE_FOREACH(c->m, CORE_RTB, r) {
+		const struct core_rtb *rtb = (const struct core_rtb *)r;
+
+		if (strcmp(rtb->vpc_id, vpc_id) != 0)
+			continue;
+		for (size_t i = 0; i < rtb->n_routes; i++) {
+			const struct core_route *rt = &rtb->routes[i];
+			const char *eni = NULL;
+
+			if (rt->target_type == CORE_TARGET_ENI) {
+				eni = rt->target;
+			} else if (rt->target_type == CORE_TARGET_INSTANCE) {
+				const struct core_instance *in = core_find(c->m, CORE_INSTANCE,
+				    rtb->res.owner, rt->target);
+
+				eni = in ? in->primary_eni : NULL;
+			}
+			if (eni) {
+				c->targets = xreallocarray(c->targets, c->n_targets + 1,
+				    sizeof(*c->targets));
+				c->targets[c->n_targets++] = eni;
+			}
+		}
+	}
+	sort_array(c->targets, c->n_targets, sizeof(*c->targets), str_cmp);
 	sort_array(c->subnets, c->n_subnets, sizeof(*c->subnets), subnet_cmp);
 
 	CORE_FOREACH(c->m, CORE_SG, r) {
@@ -679,6 +707,21 @@ eni_is_open(const struct nft_ctx *c, const struct core_eni *e, bool egress)
 	return false;
 }
 
+/*
+ * Whether a packet for another address can reach the ENI at all: only a
+ * route of a route table (to the ENI or its instance) sends one there;
+ * the ENI table routes only its own addresses to it.  So only such an ENI
+ * needs its destination checked.
+ */
+static bool
+needs_dest_check(const struct nft_ctx *c, const struct core_eni *e)
+{
+	const char *id = e->res.id;
+
+	return eni_is_checked(e) &&
+	    bsearch(&id, c->targets, c->n_targets, sizeof(*c->targets), str_cmp) != NULL;
+}
+
 /* The named sets and maps of DP_NFT_SETS. */
 static void
 emit_set(struct nft_ctx *c, enum dp_nft_set which, const char *kind, const char *name,
@@ -710,7 +753,7 @@ emit_set(struct nft_ctx *c, enum dp_nft_set which, const char *kind, const char 
 				put_elem(b, &n, "\"%s\" : jump leave_%s", ifn, sn);
 			break;
 		case DP_NFT_SET_ENTER:
-			if (eni_is_checked(e))
+			if (needs_dest_check(c, e))
 				put_elem(b, &n, "\"%s\" : jump eni_to_%s", ifn, hex);
 			else if (!s->is_open[0])
 				put_elem(b, &n, "\"%s\" : jump enter_%s", ifn, sn);
@@ -754,6 +797,7 @@ emit_set(struct nft_ctx *c, enum dp_nft_set which, const char *kind, const char 
 			sort_array(p, c->n_pubs, sizeof(*p), pub_cmp_priv);
 	}
 	end_set(b, n);
+	c->n_elems[which] = n;
 }
 
 /* grp_<sg>: private addresses of the members of each group that a rule
@@ -783,12 +827,19 @@ emit_group_sets(struct nft_ctx *c)
 
 /* VPCs are IPv4 only, so far: nothing else enters, and later chains need
  * not say "IPv4" (0.0.0.0/0 matches every packet that is left). */
+/* A map lookup costs on every packet: none where the map is empty. */
+static void
+put_vmap(struct nft_ctx *c, enum dp_nft_set which, const char *rule)
+{
+	if (c->n_elems[which])
+		buf_printf(&c->ch, "\t\t%s\n", rule);
+}
+
 static void
 body_pre(struct nft_ctx *c)
 {
-	buf_puts(&c->ch,
-	    "\t\tmeta nfproto != ipv4 drop\n"
-	    "\t\tiifname vmap @pre\n");
+	buf_puts(&c->ch, "\t\tmeta nfproto != ipv4 drop\n");
+	put_vmap(c, DP_NFT_SET_PRE, "iifname vmap @pre");
 }
 
 static void
@@ -813,9 +864,9 @@ body_snat(struct nft_ctx *c)
 static void
 body_fwd(struct nft_ctx *c)
 {
+	put_vmap(c, DP_NFT_SET_LEAVE, "iifname vmap @leave");
+	put_vmap(c, DP_NFT_SET_ENTER, "oifname vmap @enter");
 	buf_puts(&c->ch,
-	    "\t\tiifname vmap @leave\n"
-	    "\t\toifname vmap @enter\n"
 	    "\t\tct state established,related accept\n"
 	    "\t\tct state invalid drop\n"
 	    "\t\tiifname vmap @sg_out\n"
@@ -1043,7 +1094,7 @@ emit_eni_chains(struct nft_ctx *c, const struct core_eni *e)
 		}
 		end_chain(c);
 	}
-	if (eni_is_checked(e)) {
+	if (needs_dest_check(c, e)) {
 		begin_chain(c, "eni_to_%s", hex);
 		buf_puts(&c->ch, "\t\tip daddr != ");
 		put_eni_addrs(&c->ch, e);
@@ -1115,6 +1166,7 @@ dp_nft_compile(const struct core_model *m, const struct core_vpc *vpc, struct ar
 	free(c.subnets);
 	free(c.refs);
 	free(c.pubs);
+	free(c.targets);
 	return text;
 }
 

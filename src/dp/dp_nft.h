@@ -19,7 +19,9 @@
  *   forward     0           "leave": the sending subnet's network ACL
  *                           (leave_<subnet>) or the internet gateway guard;
  *                           "enter": the receiving ENI's destination check
- *                           (eni_to_<eni>) and its subnet's ACL
+ *                           (eni_to_<eni>, only for an ENI that a route
+ *                           points to: nothing else can bring it a packet
+ *                           for another address) and its subnet's ACL
  *                           (enter_<subnet>); then, for new connections,
  *                           the sender's groups (sg_out: eni_out_<eni>,
  *                           whose match goes on to sg_ingress) and the
@@ -29,7 +31,8 @@
  * ACLs are stateless: every packet that crosses a subnet boundary passes
  * them; established and related packets then pass.  A subnet whose ACL
  * allows everything first, an ENI without a source/destination check and
- * a group that allows everything need no chain at all.
+ * a group that allows everything need no chain at all, and a map without
+ * elements no lookup.
  *
  * Rules are sets, not rule lists: the CIDR rules of a group (or of a run
  * of ACL entries with the same action, whose order does not matter) are

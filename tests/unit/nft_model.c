@@ -278,6 +278,23 @@ do_assoc_rtb(struct parser *p, char **tok, int n)
 }
 
 static int
+do_route(struct parser *p, char **tok, int n)
+{
+	struct core_rtb *rtb;
+	struct core_eni *eni;
+	struct core_route_spec spec = { .target_type = CORE_TARGET_ENI };
+	struct core_error e;
+
+	if (n != 4 || (rtb = find(p, CORE_RTB, tok[1])) == NULL ||
+	    (eni = find(p, CORE_ENI, tok[3])) == NULL || parse_cidr(p, tok[2], &spec.dst))
+		return fail(p, "usage: route RTB CIDR ENI");
+	spec.target = eni->res.id;
+	if (core_route_create(p->m, rtb, &spec, &e))
+		return fail(p, "%s", e.message);
+	return 0;
+}
+
+static int
 do_igw(struct parser *p, char **tok, int n)
 {
 	struct core_vpc *vpc;
@@ -516,6 +533,7 @@ static const struct {
 	{ "rtb", do_rtb },
 	{ "assoc-rtb", do_assoc_rtb },
 	{ "igw", do_igw },
+	{ "route", do_route },
 	{ "sg", do_sg },
 	{ "rule", do_rule },
 	{ "revoke-egress", do_revoke_egress },

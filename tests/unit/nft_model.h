@@ -14,6 +14,7 @@
  *   rtb NAME VPC                        a custom route table
  *   assoc-rtb RTB SUBNET
  *   igw NAME VPC                        an internet gateway attached to VPC
+ *   route RTB CIDR ENI                  a route to an interface
  *   sg NAME VPC                         allows all outbound, as AWS
  *   rule SG in|out PROTO PORTS PEER     PROTO tcp|udp|icmp|-1|number;
  *                                       PORTS 80 | 80-90 | - (none) |
