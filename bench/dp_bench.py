@@ -119,8 +119,8 @@ def start_servers(server_host, client_host, server_ip):
 def measure(pairs):
     """Throughput (1 and 4 streams) and connection rate from client to
     server of each pair, ROUNDS times, the pairs interleaved within each
-    round so that a change in the machine's load hits them alike; the
-    result of each is the median over the rounds."""
+    round so that a change in the machine's load hits them alike.  Returns
+    the samples: name -> measure -> one value per round."""
     samples = {name: {"gbit_1": [], "gbit_4": [], "conns_per_s": [], "conn_errors": []}
                for name in pairs}
     for rnd in range(ROUNDS):
@@ -138,8 +138,7 @@ def measure(pairs):
                 "%d new connections/s (%d errors)"
                 % (rnd + 1, name, samples[name]["gbit_1"][-1], samples[name]["gbit_4"][-1],
                    samples[name]["conns_per_s"][-1], samples[name]["conn_errors"][-1]))
-    return {name: {k: (statistics.median(v) if k != "conn_errors" else sum(v))
-                   for k, v in d.items()} for name, d in samples.items()}
+    return samples
 
 
 def wait_running(ec2, ids, timeout=120):
@@ -435,16 +434,21 @@ def main():
     if loads:
         log("nft    'nft -f' of the large VPC's table (delete + add, one transaction), %d times: "
             "p50 %.0f ms, min %.0f ms" % (len(loads), pct(loads, 50), min(loads)))
-    b = res["bare"]
+    def median(name, key):
+        return statistics.median(res[name][key])
 
-    def ratio(x, y):
-        return "%.2f" % (x / y) if y else "-"
+    def ratio(name, base, key):
+        """The median of the per-round ratios: each round measures the
+        paths back to back, so a ratio within a round is not skewed by
+        the machine's load changing between rounds."""
+        return statistics.median(x / y for x, y in zip(res[name][key], res[base][key]) if y)
 
     def verdict(ok):
         return "met" if ok else "MISSED"
 
     print()
-    print("Medians of %d rounds, %g s each." % (ROUNDS, SECONDS))
+    print("Medians of %d rounds, %g s each; a ratio is the median of the ratios "
+          "within each round." % (ROUNDS, SECONDS))
     print("| measure | bare veth pair | bare, 192 KiB segments | routed, no rules | "
           "(a) default groups | (b) 1,000 instances, 10,000 rules | (a) / bare | (b) / bare "
           "| (a) / bare 192 KiB | (b) / bare 192 KiB | target |")
@@ -452,14 +456,13 @@ def main():
     for key, label, unit, target in (("gbit_1", "TCP throughput, 1 stream", "Gbit/s", 0.9),
                                       ("gbit_4", "TCP throughput, 4 streams", "Gbit/s", 0.9),
                                       ("conns_per_s", "new TCP connections/s", "/s", 0.7)):
-        a, l = res["small"][key], res["large"][key]
-        g = res["bare192"][key]
         fmt = "%.2f" if unit == "Gbit/s" else "%d"
-        print("| %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s | %s | >= %.1f x bare: %s |" % (
-            label, unit, fmt % b[key], fmt % g, fmt % res["routed"][key], fmt % a, fmt % l,
-            ratio(a, b[key]), ratio(l, b[key]), ratio(a, g), ratio(l, g),
-            target, verdict(a / b[key] >= target and l / b[key] >= target)))
-
+        ra, rl = ratio("small", "bare", key), ratio("large", "bare", key)
+        print("| %s (%s) | %s | %s | %s | %s | %s | %.2f | %.2f | %.2f | %.2f | >= %.1f x bare: %s |"
+              % (label, unit, fmt % median("bare", key), fmt % median("bare192", key),
+                 fmt % median("routed", key), fmt % median("small", key),
+                 fmt % median("large", key), ra, rl, ratio("small", "bare192", key),
+                 ratio("large", "bare192", key), target, verdict(ra >= target and rl >= target)))
     def row(label, value, target=""):
         print("| %s | | | | | %s | | | | | %s |" % (label, value, target))
 
@@ -475,6 +478,9 @@ def main():
         "%d / %d KiB" % (info["rss0"], info["rss1"]))
     row("kernel memory per instance: MemAvailable drop / Slab growth",
         "%.0f / %.0f KiB" % (info["avail_per_inst"], info["slab_per_inst"]))
+    print()
+    print("Connection errors: %s." % ", ".join(
+        "%s %d" % (name, sum(d["conn_errors"])) for name, d in res.items()))
 
 def tag():
     h = 1469598103934665603
