@@ -23,7 +23,7 @@
 # DP_INSTANCES, the instances of the large VPC (default 1000);
 # DP_TRIALS, rule-change trials (default 50); DP_SECONDS, seconds per
 # throughput or connection-rate measurement (default 5); DP_ROUNDS, rounds of
-# those, interleaved between the baseline and the two VPCs (default 3);
+# those, interleaved between the baselines and the two VPCs (default 5);
 # DP_PERF=1 adds perf profiles (the machine during (a) and (b) traffic,
 # vpcd during the rule-change trials) for diagnosis.
 set -euo pipefail
@@ -148,6 +148,6 @@ BENCH_ENDPOINT=$ENDPOINT BENCH_DATA=$DATA BENCH_VPCD_PID=$VPCD_PID \
 	BENCH_VPCD_LOG=$TMP/vpcd.log BENCH_VPCCTL=$VPCCTL \
 	BENCH_CONNRATE=$BUILD/bench/connrate BENCH_NS_A=$NS_A BENCH_NS_B=$NS_B BENCH_NS_C=$NS_C BENCH_NS_GA=$NS_GA BENCH_NS_GB=$NS_GB BENCH_NS_RC=$NS_RC BENCH_NS_RS=$NS_RS \
 	BENCH_INSTANCES=$INSTANCES BENCH_TRIALS=${DP_TRIALS:-50} \
-	BENCH_SECONDS=${DP_SECONDS:-5} BENCH_ROUNDS=${DP_ROUNDS:-3} BENCH_PERF=${DP_PERF:-} \
+	BENCH_SECONDS=${DP_SECONDS:-5} BENCH_ROUNDS=${DP_ROUNDS:-5} BENCH_PERF=${DP_PERF:-} \
 	/usr/bin/python3 "$ROOT/bench/dp_bench.py"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other processes share these CPUs)"

@@ -1231,6 +1231,8 @@ struct nft_block {
 	size_t len;
 	const char *head;       /* set, map: the lines before the elements */
 	size_t head_len;
+	const char *body;       /* set, map: its element lines, or NULL */
+	bool is_split;          /* elems and elem_set are filled (split_elems()) */
 	char **elems;           /* set, map: each element, without ",\n" */
 	size_t n_elems;
 	struct map elem_set;    /* element -> the block */
@@ -1249,7 +1251,8 @@ parsed_free(struct nft_parsed *t)
 		for (size_t k = 0; k < t->v[i].n_elems; k++)
 			free(t->v[i].elems[k]);
 		free(t->v[i].elems);
-		map_fini(&t->v[i].elem_set);
+		if (t->v[i].is_split)
+			map_fini(&t->v[i].elem_set);
 	}
 	free(t->v);
 	map_fini(&t->by_key);
@@ -1303,31 +1306,36 @@ parse_table(const char *text, struct nft_parsed *t)
 				l = line_end(l);
 			b->head_len = (size_t)(l - b->head);
 			if (l < end + 1)
-				for (l = line_end(l); l && str_has_prefix(l, "\t\t\t"); l = line_end(l)) {
-					const char *le = strstr(l, ",\n");
-					char *e;
-
-					if (le == NULL)
-						return false;
-					e = xstrndup(l + 3, (size_t)(le - l - 3));
-					b->elems = xreallocarray(b->elems, b->n_elems + 1,
-					    sizeof(*b->elems));
-					b->elems[b->n_elems++] = e;
-				}
+				b->body = line_end(l);
 		}
 		p = end + 4;
 	}
 	/* Indexed once the array stops moving. */
-	for (size_t i = 0; i < t->n; i++) {
-		struct nft_block *b = &t->v[i];
-
-		map_init(&b->elem_set);
-		for (size_t k = 0; k < b->n_elems; k++)
-			map_put(&b->elem_set, b->elems[k], b);
-		if (map_put(&t->by_key, b->key, b) != NULL)
+	for (size_t i = 0; i < t->n; i++)
+		if (map_put(&t->by_key, t->v[i].key, &t->v[i]) != NULL)
 			return false;
-	}
 	return true;
+}
+
+/* The elements of a set or map, split out only for the sets that changed
+ * (most of a big table does not). */
+static void
+split_elems(struct nft_block *b)
+{
+	if (b->is_split)
+		return;
+	b->is_split = true;
+	map_init(&b->elem_set);
+	for (const char *l = b->body; l && str_has_prefix(l, "\t\t\t"); l = line_end(l)) {
+		const char *le = strstr(l, ",\n");
+
+		if (le == NULL)
+			break;
+		b->elems = xreallocarray(b->elems, b->n_elems + 1, sizeof(*b->elems));
+		b->elems[b->n_elems++] = xstrndup(l + 3, (size_t)(le - l - 3));
+	}
+	for (size_t k = 0; k < b->n_elems; k++)
+		map_put(&b->elem_set, b->elems[k], b);
 }
 
 static bool
@@ -1404,10 +1412,13 @@ dp_nft_diff(const char *from, const char *to)
 	}
 	/* 2: elements that go (also jumps to chains that go). */
 	for (size_t i = 0; i < f.n; i++) {
-		const struct nft_block *b = &f.v[i], *w = map_get(&t.by_key, b->key);
+		struct nft_block *b = &f.v[i], *w = map_get(&t.by_key, b->key);
 
-		if (!is_chain(b) && w)
-			put_elems_not_in(&out, "delete", b, w, true);
+		if (is_chain(b) || w == NULL || same_text(b, w))
+			continue;
+		split_elems(b);
+		split_elems(w);
+		put_elems_not_in(&out, "delete", b, w, true);
 	}
 	/* 3: what is new: sets, chains and the rules of changed ones (in a
 	 * table block, nftables declares chains before elements and rules, so
@@ -1417,7 +1428,7 @@ dp_nft_diff(const char *from, const char *to)
 
 		if (b == NULL || (is_chain(w) && !same_text(b, w)))
 			buf_add(&add, w->text, w->len);
-		else if (!is_chain(w))
+		else if (!is_chain(w) && !same_text(b, w))
 			put_elems_not_in(&elems, "add", w, b, false);
 	}
 	if (add.len) {

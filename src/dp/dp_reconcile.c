@@ -886,7 +886,7 @@ reconcile_main(void *arg)
 		fatal("dataplane: netlink");
 	for (;;) {
 		struct dp_plan *plan;
-		int64_t due;
+		int64_t due, t0;
 		bool full, kicked;
 
 		pthread_mutex_lock(&r->lock);
@@ -903,7 +903,9 @@ reconcile_main(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&r->lock);
+		t0 = time_mono_ns();
 		plan = r->plan_fn(r->arg);
+		log_debug("dataplane: plan built in %.1f ms", (double)(time_mono_ns() - t0) / 1e6);
 		/* A change first, the full pass right after it: what a full pass
 		 * changes is then drift, and it logs so. */
 		full = time_mono_ns() >= due;

@@ -182,7 +182,7 @@ cmd_bench(int argc, char **argv)
 	struct core_model m;
 	struct arena a;
 	char *text = NULL, *text2, err[4096], hash[17];
-	double t0, t_compile, t_apply1, t_apply2 = 0, t_change = 0, t_observe;
+	double t0, t_compile, t_apply1, t_apply2 = 0, t_change = 0, t_diff = 0, t_observe;
 	struct core_sg *sg;
 	int ret;
 	const int reps = 5;
@@ -215,6 +215,9 @@ cmd_bench(int argc, char **argv)
 		core_sg_rules_add(&m, sg, &r, 1, &cerr);
 		text2 = dp_nft_compile(&m, model_vpc(&m, NULL), &a);
 		t0 = now_s();
+		free(dp_nft_diff(text, text2));
+		t_diff = now_s() - t0;
+		t0 = now_s();
 		ret = dp_nft_apply(argv[2], text, text2, &replaced, err, sizeof(err));
 		t_change = now_s() - t0;
 		if (ret == 0 && replaced) {
@@ -232,10 +235,10 @@ cmd_bench(int argc, char **argv)
 	t_observe = now_s() - t0;
 	printf("{\"enis\": %d, \"groups\": %d, \"rules\": %d, \"acl_entries_per_subnet\": %d, "
 	    "\"text_bytes\": %zu, \"compile_s\": %.4f, \"apply_first_s\": %.4f, "
-	    "\"apply_replace_s\": %.4f, \"apply_change_s\": %.4f, \"observe_s\": %.4f, "
-	    "\"observe_ok\": %s}\n",
+	    "\"apply_replace_s\": %.4f, \"apply_change_s\": %.4f, \"diff_s\": %.4f, "
+	    "\"observe_s\": %.4f, \"observe_ok\": %s}\n",
 	    n_enis, n_groups, n_rules, n_entries * 2, strlen(text), t_compile, t_apply1,
-	    t_apply2, t_change, t_observe, ret == 0 ? "true" : "false");
+	    t_apply2, t_change, t_diff, t_observe, ret == 0 ? "true" : "false");
 out:
 	arena_fini(&a);
 	core_model_fini(&m);
