@@ -39,6 +39,10 @@ struct nft_ctx {
 	const char **targets;           /* ENIs that routes point to, sorted */
 	size_t n_targets;
 	size_t n_elems[DP_NFT_N_SETS];  /* of each map, once emitted */
+	uint64_t route_hash;            /* what decides the interfaces a packet takes */
+	size_t gen_at[4];               /* where in 'ch' the generation goes, see body_fwd() */
+	uint32_t gen_or[4];             /* and the direction bits added to it there */
+	size_t n_gen;
 	const struct core_eni **enis;   /* of this VPC, by id */
 	size_t n_enis;
 	const struct core_sg **sgs;     /* of this VPC, by id */
@@ -223,6 +227,54 @@ rtb_overrides_local(const struct core_rtb *rtb, const struct core_vpc *vpc)
 	return false;
 }
 
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= ((const unsigned char *)p)[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/*
+ * A hash of what, besides the table, decides which interfaces a packet of
+ * a connection passes: the routes of the VPC's route tables (and whether
+ * their targets are there) and the addresses of its ENIs.
+ */
+static uint64_t
+hash_routes(const struct core_model *m, const char *vpc_id)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	CORE_FOREACH(m, CORE_RTB, r) {
+		const struct core_rtb *rtb = (const struct core_rtb *)r;
+
+		if (strcmp(rtb->vpc_id, vpc_id) != 0)
+			continue;
+		h = fnv(h, rtb->res.id, strlen(rtb->res.id) + 1);
+		for (size_t i = 0; i < rtb->n_routes; i++) {
+			const struct core_route *rt = &rtb->routes[i];
+			bool is_active = core_route_is_active(m, rtb, rt);
+
+			h = fnv(h, &rt->dst.addr, sizeof(rt->dst.addr));
+			h = fnv(h, &rt->dst.len, sizeof(rt->dst.len));
+			h = fnv(h, &rt->target_type, sizeof(rt->target_type));
+			h = fnv(h, rt->target, strlen(rt->target) + 1);
+			h = fnv(h, &is_active, sizeof(is_active));
+		}
+	}
+	CORE_FOREACH(m, CORE_ENI, r) {
+		const struct core_eni *e = (const struct core_eni *)r;
+
+		if (strcmp(e->vpc_id, vpc_id) != 0)
+			continue;
+		h = fnv(h, e->res.id, strlen(e->res.id) + 1);
+		h = fnv(h, e->ips, e->n_ips * sizeof(e->ips[0]));
+	}
+	return h;
+}
+
 /* Collects the VPC's ENIs, groups, subnets and public mappings, sorted. */
 static void
 gather(struct nft_ctx *c)
@@ -274,6 +326,7 @@ gather(struct nft_ctx *c)
 		}
 	}
 	sort_array(c->targets, c->n_targets, sizeof(*c->targets), str_cmp);
+	c->route_hash = hash_routes(c->m, vpc_id);
 	sort_array(c->subnets, c->n_subnets, sizeof(*c->subnets), subnet_cmp);
 
 	CORE_FOREACH(c->m, CORE_SG, r) {
@@ -854,18 +907,60 @@ body_snat(struct nft_ctx *c)
 	buf_puts(&c->ch, "\t\toifname \"" DP_NFT_IGW_IF "\" snat ip to ip saddr map @pub_by_priv\n");
 }
 
+/* A placeholder for the ACL generation (| 'bits'), filled in by emit(). */
+static void
+put_gen(struct nft_ctx *c, uint32_t bits)
+{
+	c->gen_at[c->n_gen] = c->ch.len;
+	c->gen_or[c->n_gen++] = bits;
+	buf_puts(&c->ch, "0x00000000");
+}
+
 /*
  * The stateless checks first, on every packet; then the groups, for new
  * connections only: the sender's egress (a match goes on to sg_ingress),
  * then the receiver's ingress (a match accepts).  An ENI whose chains are
  * not (yet) in the maps passes nothing: every router-side ENI link is
  * named "e...", and nothing else is.
+ *
+ * Where there are stateless checks (the maps "leave" and "enter" have
+ * elements), a connection remembers in its conntrack mark that packets of
+ * a direction passed them: bit 0 the original direction, bit 1 the reply,
+ * the other bits the generation of the rules (a hash of this table and of
+ * what routes packets, hash_routes()).  The checks depend only on what is
+ * the same for every packet of a direction (addresses, protocol, ports,
+ * the interfaces it takes), so later packets of that direction skip them
+ * until anything changes; a new generation makes every connection pass
+ * them again, which is how an ACL change reaches established connections
+ * at once.  Related packets (ICMP errors) never use or set the bits.
  */
 static void
 body_fwd(struct nft_ctx *c)
 {
+	bool is_cached = c->n_elems[DP_NFT_SET_LEAVE] || c->n_elems[DP_NFT_SET_ENTER];
+
+	if (is_cached) {
+		buf_puts(&c->ch, "\t\tct state established ct direction original "
+		    "ct mark & 0xfffffffd == ");
+		put_gen(c, 1);
+		buf_puts(&c->ch, " accept\n\t\tct state established ct direction reply "
+		    "ct mark & 0xfffffffe == ");
+		put_gen(c, 2);
+		buf_puts(&c->ch, " accept\n");
+	}
 	put_vmap(c, DP_NFT_SET_LEAVE, "iifname vmap @leave");
 	put_vmap(c, DP_NFT_SET_ENTER, "oifname vmap @enter");
+	if (is_cached) {
+		buf_puts(&c->ch, "\t\tct state new,established ct mark & 0xfffffffc != ");
+		put_gen(c, 0);
+		buf_puts(&c->ch, " ct mark set ");
+		put_gen(c, 0);
+		buf_puts(&c->ch, "\n"
+		    "\t\tct state new,established ct direction original "
+		    "ct mark set ct mark | 0x00000001\n"
+		    "\t\tct state new,established ct direction reply "
+		    "ct mark set ct mark | 0x00000002\n");
+	}
 	buf_puts(&c->ch,
 	    "\t\tct state established,related accept\n"
 	    "\t\tct state invalid drop\n"
@@ -1146,6 +1241,20 @@ emit(struct nft_ctx *c)
 	for (size_t i = 0; i < c->n_enis; i++)
 		emit_eni_chains(c, c->enis[i]);
 	buf_add(b, c->ch.data, c->ch.len);
+	if (c->n_gen) {
+		/* The generation: the text so far (its placeholders zero) and
+		 * the routes; two bits left for the directions. */
+		uint64_t h = fnv(c->route_hash, b->data, b->len);
+		uint32_t gen = (uint32_t)(h ^ (h >> 32)) & 0xfffffffc;
+		size_t base = b->len - c->ch.len;
+
+		for (size_t i = 0; i < c->n_gen; i++) {
+			char hex[16];
+
+			snprintf(hex, sizeof(hex), "0x%08x", gen | c->gen_or[i]);
+			memcpy(b->data + base + c->gen_at[i], hex, 10);
+		}
+	}
 }
 
 char *

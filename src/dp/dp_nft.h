@@ -29,7 +29,11 @@
  *   postrouting srcnat      igw0: private -> public (1:1), with an IGW only
  *
  * ACLs are stateless: every packet that crosses a subnet boundary passes
- * them; established and related packets then pass.  A subnet whose ACL
+ * them; established and related packets then pass.  A connection keeps in
+ * its conntrack mark that a direction passed them under the current rules
+ * (a generation: any change to the table or the routes makes a new one),
+ * so later packets of that direction skip the lookups (body_fwd() in
+ * dp_nft.c); the conntrack mark is this table's.  A subnet whose ACL
  * allows everything first, an ENI without a source/destination check and
  * a group that allows everything need no chain at all, and a map without
  * elements no lookup.

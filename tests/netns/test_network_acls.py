@@ -8,7 +8,7 @@ own and puts the default ACL back afterwards.  All instances are in a
 group that admits every TCP port from the VPC, so only the ACLs decide."""
 import pytest
 
-from dpkit import Net, blocked, connects, eventually, module_daemon, tcp
+from dpkit import Net, blocked, connects, eventually, hold, module_daemon, tcp
 
 VPC_CIDR = "10.20.0.0/16"
 C_CIDR = "10.20.1.0/24"
@@ -118,6 +118,24 @@ def test_replies_need_an_ephemeral_port_rule(dp, net, acl):
     entry(net, acl, 110, "allow", egress=True, cidr=C_CIDR, ports=(1024, 65535))
     assert eventually(lambda: c_to_s(dp, net, 9000), 2)
     assert c_to_s_blocked(dp, net, 80)
+
+
+def test_a_change_reaches_established_connections(dp, net, acl):
+    """ACLs are stateless: a deny added while a connection is open drops
+    its very next packets; that they passed before (and that conntrack
+    knows the connection) lets nothing through."""
+    entry(net, acl, 100, "allow", ports=(80, 80))
+    entry(net, acl, 100, "allow", egress=True, cidr=C_CIDR, ports=(1024, 65535))
+    assert eventually(lambda: c_to_s(dp, net, 80), 2)
+    conn = hold(dp, net.i["c1"], net.i["s1"]["ip"], 80)
+    try:
+        assert conn.send("one").endswith(" one"), "both directions pass"
+        entry(net, acl, 50, "deny", egress=True, cidr=C_CIDR, ports=(1024, 65535))
+        assert eventually(lambda: c_to_s_blocked(dp, net, 80), 3), "the deny is in place"
+        assert conn.send("two", timeout=5).startswith("FAIL"), \
+            "the established connection's reply passed a deny"
+    finally:
+        conn.kill()
 
 
 def test_no_effect_inside_the_subnet(dp, net, acl):
