@@ -12,6 +12,8 @@ import time
 
 import boto3
 import botocore.config
+import botocore.exceptions
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("VPCD_BUILD", os.path.join(ROOT, "build"))
@@ -151,6 +153,18 @@ def error_code(excinfo):
 
 def http_status(excinfo):
     return excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def fails(code, fn, *args, **kwargs):
+    """Calls fn, which must fail with EC2 error 'code'; returns the
+    pytest.raises info."""
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fn(*args, **kwargs)
+    assert error_code(e) == code, e.value.response["Error"]
+    return e
+
+
+AMI = "ami-00000000"   # the built-in image
 
 
 LISTENER = r'''#!/bin/sh

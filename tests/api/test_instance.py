@@ -4,19 +4,9 @@ show the transitional state and Describe calls the final one)."""
 import base64
 import os
 
-import botocore.exceptions
 import pytest
 
-from vpcdtest import error_code, http_status
-
-AMI = "ami-00000000"
-
-
-def fails(code, fn, *args, **kwargs):
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        fn(*args, **kwargs)
-    assert error_code(e) == code, e.value.response["Error"]
-    return e
+from vpcdtest import AMI, fails, http_status
 
 
 @pytest.fixture

@@ -1,18 +1,8 @@
 """Network interfaces: create, describe (every filter), attach, detach,
 modify, secondary addresses, and how they tie subnets and groups down."""
-import botocore.exceptions
 import pytest
 
-from vpcdtest import error_code, http_status
-
-AMI = "ami-00000000"
-
-
-def fails(code, fn, *args, **kwargs):
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        fn(*args, **kwargs)
-    assert error_code(e) == code, e.value.response["Error"]
-    return e
+from vpcdtest import AMI, fails, http_status
 
 
 @pytest.fixture
