@@ -192,6 +192,40 @@ exec_msg(struct dp_nl *nl, struct nl_ent *e, struct nl_msg *msg)
 	return result(nl, e, r);
 }
 
+/*
+ * Sends a request the caller built ('built' false if it ran out of room,
+ * then it is only freed) and waits for its ack.  On failure 'err' says
+ * "NS: <what fmt says>: <error>".
+ */
+static int
+send_req(struct dp_nl *nl, struct nl_ent *e, struct nl_msg *msg, bool built, char *err,
+    size_t errlen, const char *ns, const char *fmt, ...) PRINTF(8, 9);
+
+static int
+send_req(struct dp_nl *nl, struct nl_ent *e, struct nl_msg *msg, bool built, char *err,
+    size_t errlen, const char *ns, const char *fmt, ...)
+{
+	struct buf b;
+	va_list ap;
+	int ret;
+
+	if (built) {
+		ret = exec_msg(nl, e, msg);
+	} else {
+		nlmsg_free(msg);
+		ret = -EMSGSIZE;
+	}
+	if (ret == 0)
+		return 0;
+	buf_init(&b);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	fail(nl, ret, err, errlen, ns, "%s", b.data);
+	buf_fini(&b);
+	return ret;
+}
+
 /* Dumps 'type' with the family header 'hdr'; 'parse' sees each message. */
 static int
 dump(struct dp_nl *nl, struct nl_ent *e, int type, const void *hdr, size_t hdrlen,
@@ -1250,14 +1284,9 @@ link_change(struct dp_nl *nl, const char *ns, const char *name, int type, unsign
 	if ((ret = ent_get(nl, ns, &e, err, errlen)) != 0)
 		return ret;
 	msg = link_msg(type, 0, flags, change);
-	if (nla_put_string(msg, IFLA_IFNAME, name) < 0 ||
-	    (mac != NULL && nla_put(msg, IFLA_ADDRESS, 6, mac) < 0)) {
-		nlmsg_free(msg);
-		return fail(nl, -EMSGSIZE, err, errlen, ns, "link %s: %s", name, what);
-	}
-	if ((ret = exec_msg(nl, e, msg)) != 0)
-		return fail(nl, ret, err, errlen, ns, "link %s: %s", name, what);
-	return 0;
+	return send_req(nl, e, msg, nla_put_string(msg, IFLA_IFNAME, name) == 0 &&
+	    (mac == NULL || nla_put(msg, IFLA_ADDRESS, 6, mac) == 0),
+	    err, errlen, ns, "link %s: %s", name, what);
 }
 
 int
@@ -1364,15 +1393,9 @@ addr_msg(struct dp_nl *nl, const struct dp_addr *a, int type, int flags, char *e
 	ifa.ifa_index = (uint32_t)ret;
 	if ((msg = nlmsg_alloc_simple(type, flags)) == NULL)
 		fatalx("out of memory");
-	if (nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0 ||
-	    nla_put(msg, IFA_LOCAL, 4, &be) < 0 || nla_put(msg, IFA_ADDRESS, 4, &be) < 0) {
-		nlmsg_free(msg);
-		return fail(nl, -EMSGSIZE, err, errlen, a->ns, "address %s/%u", ip, a->plen);
-	}
-	if ((ret = exec_msg(nl, e, msg)) != 0)
-		return fail(nl, ret, err, errlen, a->ns, "address %s/%u dev %s: %s", ip, a->plen,
-		    a->dev, what);
-	return 0;
+	return send_req(nl, e, msg, nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) == 0 &&
+	    nla_put(msg, IFA_LOCAL, 4, &be) == 0 && nla_put(msg, IFA_ADDRESS, 4, &be) == 0,
+	    err, errlen, a->ns, "address %s/%u dev %s: %s", ip, a->plen, a->dev, what);
 }
 
 int
@@ -1454,17 +1477,12 @@ route_msg(struct dp_nl *nl, const struct dp_route *r, int type, int flags, const
 	}
 	if ((msg = nlmsg_alloc_simple(type, flags)) == NULL)
 		fatalx("out of memory");
-	if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ||
-	    nla_put_u32(msg, RTA_TABLE, r->table) < 0 ||
-	    (r->plen > 0 && nla_put(msg, RTA_DST, 4, &dst) < 0) ||
-	    (r->gw != 0 && nla_put(msg, RTA_GATEWAY, 4, &gw) < 0) ||
-	    (oif > 0 && nla_put_u32(msg, RTA_OIF, (uint32_t)oif) < 0)) {
-		nlmsg_free(msg);
-		ret = fail(nl, -EMSGSIZE, err, errlen, r->ns, "%s: %s", b.data, what);
-		goto out;
-	}
-	if ((ret = exec_msg(nl, e, msg)) != 0)
-		fail(nl, ret, err, errlen, r->ns, "%s: %s", b.data, what);
+	ret = send_req(nl, e, msg, nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) == 0 &&
+	    nla_put_u32(msg, RTA_TABLE, r->table) == 0 &&
+	    (r->plen == 0 || nla_put(msg, RTA_DST, 4, &dst) == 0) &&
+	    (r->gw == 0 || nla_put(msg, RTA_GATEWAY, 4, &gw) == 0) &&
+	    (oif <= 0 || nla_put_u32(msg, RTA_OIF, (uint32_t)oif) == 0),
+	    err, errlen, r->ns, "%s: %s", b.data, what);
 out:
 	buf_fini(&b);
 	return ret;
@@ -1537,18 +1555,13 @@ rule_msg(struct dp_nl *nl, const struct dp_rule *r, int type, int flags, const c
 		frh.table = r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
 	if ((msg = nlmsg_alloc_simple(type, flags)) == NULL)
 		fatalx("out of memory");
-	if (nlmsg_append(msg, &frh, sizeof(frh), NLMSG_ALIGNTO) < 0 ||
-	    nla_put_u32(msg, FRA_PRIORITY, r->prio) < 0 ||
-	    (r->mask && (nla_put_u32(msg, FRA_FWMARK, r->mark) < 0 ||
-	    nla_put_u32(msg, FRA_FWMASK, r->mask) < 0)) ||
-	    (has_table && nla_put_u32(msg, FRA_TABLE, r->table) < 0) ||
-	    (is_add && nla_put_u8(msg, FRA_PROTOCOL, RTPROT_STATIC) < 0)) {
-		nlmsg_free(msg);
-		ret = fail(nl, -EMSGSIZE, err, errlen, r->ns, "%s: %s", b.data, what);
-		goto out;
-	}
-	if ((ret = exec_msg(nl, e, msg)) != 0)
-		fail(nl, ret, err, errlen, r->ns, "%s: %s", b.data, what);
+	ret = send_req(nl, e, msg, nlmsg_append(msg, &frh, sizeof(frh), NLMSG_ALIGNTO) == 0 &&
+	    nla_put_u32(msg, FRA_PRIORITY, r->prio) == 0 &&
+	    (r->mask == 0 || (nla_put_u32(msg, FRA_FWMARK, r->mark) == 0 &&
+	    nla_put_u32(msg, FRA_FWMASK, r->mask) == 0)) &&
+	    (!has_table || nla_put_u32(msg, FRA_TABLE, r->table) == 0) &&
+	    (!is_add || nla_put_u8(msg, FRA_PROTOCOL, RTPROT_STATIC) == 0),
+	    err, errlen, r->ns, "%s: %s", b.data, what);
 out:
 	buf_fini(&b);
 	return ret;
