@@ -422,25 +422,28 @@ struct nft_boxes {
 	size_t n;
 };
 
-static void
-boxes_add(struct nft_boxes *bs, struct core_cidr cidr, int proto, int from, int to)
+static struct nft_box
+box_of(struct core_cidr cidr, int proto, int from, int to)
 {
-	struct nft_box *x;
+	struct nft_box x = { .proto = proto, .plo = 0, .phi = 65535 };
 	uint32_t mask;
 
 	cidr = core_cidr_canonical(cidr);
 	mask = cidr.len ? ~0u << (32 - cidr.len) : 0;
-	bs->v = xreallocarray(bs->v, bs->n + 1, sizeof(*bs->v));
-	x = &bs->v[bs->n++];
-	x->alo = cidr.addr & mask;
-	x->ahi = x->alo | ~mask;
-	x->proto = proto;
-	x->plo = 0;
-	x->phi = 65535;
+	x.alo = cidr.addr & mask;
+	x.ahi = x.alo | ~mask;
 	if (proto == 6 || proto == 17) {
-		x->plo = from < 0 ? 0 : (uint16_t)from;
-		x->phi = to < 0 || to > 65535 ? 65535 : (uint16_t)to;
+		x.plo = from < 0 ? 0 : (uint16_t)from;
+		x.phi = to < 0 || to > 65535 ? 65535 : (uint16_t)to;
 	}
+	return x;
+}
+
+static void
+boxes_add(struct nft_boxes *bs, struct core_cidr cidr, int proto, int from, int to)
+{
+	bs->v = xreallocarray(bs->v, bs->n + 1, sizeof(*bs->v));
+	bs->v[bs->n++] = box_of(cidr, proto, from, to);
 }
 
 static int
@@ -700,38 +703,33 @@ emit_union(struct nft_ctx *c, const char *name, const char *dir, const struct nf
 	return false;
 }
 
+/* The protocol part of a rule that stays a rule: an ICMP type ('from')
+ * and code ('to', -1: any), else as put_box_match(). */
+static void
+put_proto_match(struct buf *b, int proto, int from, int to)
+{
+	struct nft_box x = box_of((struct core_cidr){ 0, 0 }, proto, from, to);
+
+	if (proto != 1 || from < 0) {
+		put_box_match(b, "", &x);
+		return;
+	}
+	buf_printf(b, "icmp type %d ", from);
+	if (to >= 0)
+		buf_printf(b, "icmp code %d ", to);
+}
+
 /* An ICMP rule of one type (code -1: any) as an inline rule. */
 static void
 put_icmp_rule(struct buf *b, const char *dir, struct core_cidr cidr, int type, int code,
     const char *verdict)
 {
-	struct nft_boxes one = { 0 };
+	struct nft_box x = box_of(cidr, -1, 0, 0);
 
-	boxes_add(&one, cidr, -1, 0, 0);
 	buf_puts(b, "\t\t");
-	put_box_match(b, dir, &one.v[0]);
-	buf_printf(b, "icmp type %d ", type);
-	if (code >= 0)
-		buf_printf(b, "icmp code %d ", code);
+	put_box_match(b, dir, &x);
+	put_proto_match(b, 1, type, code);
 	buf_printf(b, "%s\n", verdict);
-	free(one.v);
-}
-
-/* The protocol part of a group-reference rule, as in put_box_match. */
-static void
-put_proto_match(struct buf *b, int proto, int from, int to)
-{
-	struct nft_boxes one = { 0 };
-
-	if (proto == 1 && from >= 0) {
-		buf_printf(b, "icmp type %d ", from);
-		if (to >= 0)
-			buf_printf(b, "icmp code %d ", to);
-		return;
-	}
-	boxes_add(&one, (struct core_cidr){ 0, 0 }, proto, from, to);
-	put_box_match(b, "", &one.v[0]);
-	free(one.v);
 }
 
 /* ---- Sets, maps and chains ---- */

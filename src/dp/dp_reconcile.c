@@ -762,7 +762,8 @@ run_pass(struct dp_reconciler *r, struct dp_nl *nl, struct dp_plan *want, bool f
 	map_init(&p.created);
 	map_init(&p.deleted);
 	map_init(&p.new_links);
-	/* Not forever: after a few deferrals the full pass goes through. */
+	/* Not forever: after a few deferrals (counted by reconcile_main())
+	 * the full pass goes through. */
 	p.can_yield = deferred && r->applied && r->n_deferred < DP_FULL_PASS_DEFER_MAX;
 	if (deferred)
 		*deferred = false;
@@ -771,7 +772,6 @@ run_pass(struct dp_reconciler *r, struct dp_nl *nl, struct dp_plan *want, bool f
 		if (base == NULL) {
 			log_debug("dataplane: full pass deferred by a change");
 			*deferred = true;
-			r->n_deferred++;
 			dp_plan_free(want);
 			goto out;
 		}
