@@ -208,25 +208,6 @@ sg_is_open(const struct core_sg *sg, bool egress)
 	return false;
 }
 
-/*
- * Whether a route table sends some of the VPC's own addresses elsewhere
- * than "local" (a route more specific than a VPC block, to an interface).
- * If not, its kernel table only throws them to the ENI table, so a packet
- * to a VPC address needs no mark: one table lookup fewer per packet.
- */
-static bool
-rtb_overrides_local(const struct core_rtb *rtb, const struct core_vpc *vpc)
-{
-	for (size_t i = 0; i < rtb->n_routes; i++) {
-		if (rtb->routes[i].target_type == CORE_TARGET_LOCAL)
-			continue;
-		for (size_t k = 0; k < vpc->n_cidrs; k++)
-			if (core_cidr_contains(&vpc->cidrs[k].cidr, &rtb->routes[i].dst))
-				return true;
-	}
-	return false;
-}
-
 static uint64_t
 fnv(uint64_t h, const void *p, size_t n)
 {
@@ -280,6 +261,7 @@ static void
 gather(struct nft_ctx *c)
 {
 	const char *vpc_id = c->vpc->res.id;
+	bool is_single = dp_vpc_single_rtb(c->m, c->vpc) != NULL;
 
 	CORE_FOREACH(c->m, CORE_SUBNET, r) {
 		const struct core_subnet *sn = (const struct core_subnet *)r;
@@ -292,9 +274,9 @@ gather(struct nft_ctx *c)
 		s = &c->subnets[c->n_subnets++];
 		s->sn = sn;
 		s->acl = core_subnet_acl(c->m, sn);
-		rtb = core_subnet_rtb(c->m, sn);
+		rtb = is_single ? NULL : core_subnet_rtb(c->m, sn);
 		s->mark = rtb ? dp_rtb_table(rtb) : 0;
-		s->is_mark_local = rtb && rtb_overrides_local(rtb, c->vpc);
+		s->is_mark_local = rtb && dp_rtb_overrides_local(rtb, c->vpc);
 		s->is_open[0] = acl_is_open(s->acl, false);
 		s->is_open[1] = acl_is_open(s->acl, true);
 	}

@@ -151,29 +151,66 @@ vpc_igw(const struct core_model *m, const struct core_vpc *vpc)
 	return NULL;
 }
 
-/* A route table's routes as kernel routes in its table. */
+bool
+dp_rtb_overrides_local(const struct core_rtb *rtb, const struct core_vpc *vpc)
+{
+	for (size_t i = 0; i < rtb->n_routes; i++) {
+		if (rtb->routes[i].target_type == CORE_TARGET_LOCAL)
+			continue;
+		for (size_t k = 0; k < vpc->n_cidrs; k++)
+			if (core_cidr_contains(&vpc->cidrs[k].cidr, &rtb->routes[i].dst))
+				return true;
+	}
+	return false;
+}
+
+const struct core_rtb *
+dp_vpc_single_rtb(const struct core_model *m, const struct core_vpc *vpc)
+{
+	const struct core_rtb *one = NULL;
+
+	CORE_FOREACH(m, CORE_SUBNET, r) {
+		const struct core_subnet *sn = (const struct core_subnet *)r;
+		const struct core_rtb *rtb;
+
+		if (strcmp(r->owner, vpc->res.owner) != 0 || strcmp(sn->vpc_id, vpc->res.id) != 0)
+			continue;
+		rtb = core_subnet_rtb(m, sn);
+		if (rtb == NULL || (one && rtb != one))
+			return NULL;
+		one = rtb;
+	}
+	if (one == NULL)
+		one = core_rtb_main(m, vpc);
+	return one && !dp_rtb_overrides_local(one, vpc) ? one : NULL;
+}
+
+/* A route table's routes as kernel routes in 'table': its own, or main
+ * when it is the VPC's only one (then "local" is what no ENI route
+ * matched: unreachable). */
 static void
 plan_rtb(struct dp_plan *p, const struct core_model *m, const struct core_rtb *rtb,
-    const char *ns, bool has_igw)
+    const char *ns, bool has_igw, uint32_t table)
 {
-	uint32_t table = dp_rtb_table(rtb);
+	bool has_default = false;
 
 	for (size_t i = 0; i < rtb->n_routes; i++) {
 		const struct core_route *rt = &rtb->routes[i];
 		const struct core_eni *eni = NULL;
 		struct dp_route *r;
 
+		has_default |= rt->dst.len == 0;
 		switch (rt->target_type) {
 		case CORE_TARGET_LOCAL:
-			/* Continue with the ENI table, so that a more specific
-			 * route in this table still wins. */
-			add_route(p, ns, table, rt->dst, DP_ROUTE_THROW);
+			/* Policy routing: continue with the ENI table, so that
+			 * a more specific route in this table still wins. */
+			add_route(p, ns, table, rt->dst,
+			    table == DP_TABLE_MAIN ? DP_ROUTE_UNREACHABLE : DP_ROUTE_THROW);
 			continue;
 		case CORE_TARGET_IGW:
 			if (!has_igw || !core_route_is_active(m, rtb, rt))
 				break;
-			/* Onlink: the connected route to the gateway is in main,
-			 * which the routing rules never reach. */
+			/* Onlink: igw0 has a /32, no connected route. */
 			r = add_route(p, ns, table, rt->dst, DP_ROUTE_UNICAST);
 			r->gw = DP_IGW_EDGE;
 			r->is_onlink = true;
@@ -205,6 +242,8 @@ plan_rtb(struct dp_plan *p, const struct core_model *m, const struct core_rtb *r
 		}
 		add_route(p, ns, table, rt->dst, DP_ROUTE_BLACKHOLE);
 	}
+	if (table == DP_TABLE_MAIN && !has_default)
+		add_route(p, ns, table, (struct core_cidr){ 0, 0 }, DP_ROUTE_UNREACHABLE);
 }
 
 static void
@@ -213,6 +252,8 @@ plan_vpc(struct dp_plan *p, const struct core_model *m, const struct core_vpc *v
 {
 	char ns[DP_NS_MAX], ifname[DP_IF_MAX];
 	const struct core_igw *igw = vpc_igw(m, vpc);
+	const struct core_rtb *single = dp_vpc_single_rtb(m, vpc);
+	uint32_t eni_table = single ? DP_TABLE_MAIN : DP_TABLE_ENI;
 	struct dp_nft *nft;
 
 	dp_router_ns(cfg, vpc->res.id, ns);
@@ -224,17 +265,22 @@ plan_vpc(struct dp_plan *p, const struct core_model *m, const struct core_vpc *v
 	add_sysctl(p, ns, "0", "net/ipv4/conf/all/rp_filter");
 	add_sysctl(p, ns, "0", "net/ipv4/conf/default/rp_filter");
 
-	CORE_FOREACH(m, CORE_RTB, r) {
-		const struct core_rtb *rtb = (const struct core_rtb *)r;
+	if (single) {
+		plan_rtb(p, m, single, ns, igw != NULL, DP_TABLE_MAIN);
+	} else {
+		CORE_FOREACH(m, CORE_RTB, r) {
+			const struct core_rtb *rtb = (const struct core_rtb *)r;
 
-		if (strcmp(r->owner, vpc->res.owner) != 0 || strcmp(rtb->vpc_id, vpc->res.id) != 0)
-			continue;
-		add_rule(p, ns, DP_RULE_PRIO_RTB, dp_rtb_table(rtb), 0xffffffff, dp_rtb_table(rtb),
-		    DP_ROUTE_UNICAST);
-		plan_rtb(p, m, rtb, ns, igw != NULL);
+			if (strcmp(r->owner, vpc->res.owner) != 0 ||
+			    strcmp(rtb->vpc_id, vpc->res.id) != 0)
+				continue;
+			add_rule(p, ns, DP_RULE_PRIO_RTB, dp_rtb_table(rtb), 0xffffffff,
+			    dp_rtb_table(rtb), DP_ROUTE_UNICAST);
+			plan_rtb(p, m, rtb, ns, igw != NULL, dp_rtb_table(rtb));
+		}
+		add_rule(p, ns, DP_RULE_PRIO_ENI, 0, 0, DP_TABLE_ENI, DP_ROUTE_UNICAST);
+		add_rule(p, ns, DP_RULE_PRIO_END, 0, 0, 0, DP_ROUTE_UNREACHABLE);
 	}
-	add_rule(p, ns, DP_RULE_PRIO_ENI, 0, 0, DP_TABLE_ENI, DP_ROUTE_UNICAST);
-	add_rule(p, ns, DP_RULE_PRIO_END, 0, 0, 0, DP_ROUTE_UNREACHABLE);
 
 	CORE_FOREACH(m, CORE_ENI, r) {
 		const struct core_eni *eni = (const struct core_eni *)r;
@@ -257,7 +303,7 @@ plan_vpc(struct dp_plan *p, const struct core_model *m, const struct core_vpc *v
 		add_sysctl(p, ns, "1", "net/ipv4/conf/%s/proxy_arp", ifname);
 		add_sysctl(p, ns, "0", "net/ipv4/neigh/%s/proxy_delay", ifname);
 		for (size_t i = 0; i < eni->n_ips; i++) {
-			struct dp_route *rt = add_route(p, ns, DP_TABLE_ENI,
+			struct dp_route *rt = add_route(p, ns, eni_table,
 			    (struct core_cidr){ eni->ips[i], 32 }, DP_ROUTE_UNICAST);
 
 			STR_COPY(rt->dev, ifname);
@@ -281,7 +327,7 @@ plan_vpc(struct dp_plan *p, const struct core_model *m, const struct core_vpc *v
 	if (igw) {
 		dp_igw_edge_ifname(vpc->res.id, ifname);
 		add_link(p, ns, "igw0", edge, ifname, NULL);
-		add_addr(p, ns, "igw0", DP_IGW_ROUTER, 30);
+		add_addr(p, ns, "igw0", DP_IGW_ROUTER, 32);
 		add_addr(p, edge, ifname, DP_IGW_EDGE, 30);
 	}
 	nft = PUSH(p->nft, p->n_nft);

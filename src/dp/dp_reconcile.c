@@ -571,13 +571,23 @@ route_equal(const struct dp_route *a, const struct dp_route *b)
 	    a->is_onlink == b->is_onlink;
 }
 
+/*
+ * Routes in two steps around the rules (apply_routes(.., false), rules,
+ * apply_routes(.., true)): a route that moves between kernel tables, as
+ * all do when a VPC goes from one route table to policy routing or back,
+ * is in its new table before the rules lead there and leaves the old one
+ * only after, so that no packet meanwhile finds no route.
+ */
 static void
-apply_routes(struct pass *p, const struct dp_plan *base, const struct dp_plan *want)
+apply_routes(struct pass *p, const struct dp_plan *base, const struct dp_plan *want,
+    bool is_removing)
 {
 	char err[512];
 
 #define R_DEL(b)                                                                \
 	do {                                                                    \
+		if (!is_removing)                                               \
+			break;                                                  \
 		int rc_ = ns_gone(p, (b)->ns) ? 0 :                            \
 		    dp_nl_route_del(p->nl, b, err, sizeof(err));                \
 		if (rc_ && rc_ != -ESRCH && rc_ != -ENOENT)                     \
@@ -587,6 +597,8 @@ apply_routes(struct pass *p, const struct dp_plan *base, const struct dp_plan *w
 	} while (0)
 #define R_ADD(w)                                                                \
 	do {                                                                    \
+		if (is_removing)                                                \
+			break;                                                  \
 		if (dp_nl_route_replace(p->nl, w, err, sizeof(err)))            \
 			fail(p, "route", err);                                  \
 		note(p, "route %s table %u %08x/%u set", (w)->ns, (w)->table,   \
@@ -604,6 +616,12 @@ apply_routes(struct pass *p, const struct dp_plan *base, const struct dp_plan *w
 #undef R_BOTH
 }
 
+/*
+ * Rules: new ones first, lowest priority number (met first) first; then
+ * the ones no longer wanted from the highest number down.  Going from
+ * policy routing to one table, the "unreachable" rule must go before the
+ * ENI table's rule, or a packet meanwhile meets it.
+ */
 static void
 apply_rules(struct pass *p, const struct dp_plan *base, const struct dp_plan *want)
 {
@@ -632,11 +650,17 @@ apply_rules(struct pass *p, const struct dp_plan *base, const struct dp_plan *wa
 			U_ADD(w);                                               \
 		}                                                               \
 	} while (0)
-	MERGE(base->rules, base->n_rules, want->rules, want->n_rules, dp_cmp_rule, U_DEL,
+#define U_LATER(b) ((void)(b))
+	MERGE(base->rules, base->n_rules, want->rules, want->n_rules, dp_cmp_rule, U_LATER,
 	    U_ADD, U_BOTH);
+	for (size_t i = base->n_rules; i-- > 0;)
+		if (bsearch(&base->rules[i], want->rules, want->n_rules, sizeof(*want->rules),
+		    dp_cmp_rule) == NULL)
+			U_DEL(&base->rules[i]);
 #undef U_DEL
 #undef U_ADD
 #undef U_BOTH
+#undef U_LATER
 }
 
 /* The text of the table that 'b' observed or applied, if vpcd knows it:
@@ -780,8 +804,9 @@ run_pass(struct dp_reconciler *r, struct dp_nl *nl, struct dp_plan *want, bool f
 	apply_links(&p, base, want);
 	apply_sysctls(&p, base, want);
 	apply_addrs(&p, base, want);
-	apply_routes(&p, base, want);
+	apply_routes(&p, base, want, false);
 	apply_rules(&p, base, want);
+	apply_routes(&p, base, want, true);
 	apply_nft(&p, base, want);
 	apply_boots(&p, want);
 	report_states(&p, want);

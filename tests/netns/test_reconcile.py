@@ -110,7 +110,9 @@ def test_drift_is_repaired(dp):
         .stdout.splitlines() if ": e" in l][0]
     subprocess.run(["ip", "-n", rns, "link", "del", veth], check=True)
     subprocess.run(["ip", "netns", "exec", rns, "nft", "flush", "ruleset"], check=True)
-    subprocess.run(["ip", "-n", rns, "route", "flush", "table", "200"], check=True)
+    # One route table: the ENI routes are in main (docs/dataplane.md).
+    subprocess.run(["ip", "-n", rns, "route", "flush", "table", "main", "proto", "static"],
+                   check=True)
     assert echo_ready(dp, a, ips[b]), "connectivity did not come back"
     r = subprocess.run(["ip", "netns", "exec", rns, "nft", "list", "tables"],
                        capture_output=True, text=True)

@@ -13,6 +13,10 @@ Extra addresses inside an instance go on lo, not eth0: vpcd's drift repair
 removes addresses it did not plan from an instance's eth0 within a few
 seconds (see test_instances.py::test_guest_network_config_survives_reconcile).
 """
+import re
+import subprocess
+import time
+
 import pytest
 
 from dpkit import (INTERNET_HOST, Net, Proc, SNIFF_PY, ask, blocked, connects, eventually,
@@ -191,3 +195,57 @@ def test_spoofed_source_dropped_unless_the_check_is_off(dp, net):
         assert eventually(spoof_arrives, 3), "with the check off the spoofed SYN is still dropped"
     finally:
         sniff.kill()
+
+
+def test_one_route_table_and_policy_routing_switch_without_loss(dp, net):
+    """A VPC whose subnets all use one route table is routed by the kernel's
+    main table alone, without routing rules (docs/dataplane.md); the first
+    subnet with a table of its own switches the router to policy routing,
+    and the last one leaving switches it back.  Every route moves between
+    kernel tables then: a flood ping across four switches loses nothing (but
+    the one in flight when it ends).  A VPC of its own; 'net' for the
+    internet listener."""
+    n = Net(dp)
+    v = n.vpc("10.31.0.0/16")
+    igw = n.igw(v)
+    sa, sb = n.subnet(v, "10.31.1.0/24"), n.subnet(v, "10.31.2.0/24")
+    main = n.ec2.describe_route_tables(Filters=[
+        {"Name": "vpc-id", "Values": [v]},
+        {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]
+    n.ec2.create_route(RouteTableId=main, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    g = n.group(v, "all", [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    a, b = n.launch("a", sa, [g], public=True, wait=False), n.launch("b", sb, [g], public=True,
+                                                                      wait=False)
+    n.wait(a, b)
+    router = "vpcd-%s-%s" % (dp.tag, v)
+
+    def rules():
+        """The routing rules beyond the kernel's own three."""
+        out = subprocess.run(["ip", "-n", router, "rule", "show"], capture_output=True,
+                             text=True, check=True).stdout
+        return [r for r in out.splitlines()
+                if not re.match(r"(0|32766|32767):\s+from all lookup (local|main|default)$", r)]
+
+    assert rules() == [] and sees_internet(dp, b) == b["public"]
+    pinger = Proc(dp, a, "ping", "-q", "-n", "-f", "-w", "15", b["ip"])
+    try:
+        time.sleep(0.5)
+        private = n.route_table(v)
+        for _ in range(2):
+            assoc = n.ec2.associate_route_table(RouteTableId=private,
+                                                SubnetId=sb)["AssociationId"]
+            assert eventually(lambda: sees_internet(dp, b) is None, 3)
+            assert any("fwmark" in r for r in rules())
+            assert sees_internet(dp, a) == a["public"] and connects(dp, a, b["ip"], 80)
+            n.ec2.disassociate_route_table(AssociationId=assoc)
+            assert eventually(lambda: sees_internet(dp, b) == b["public"], 3)
+            assert rules() == []
+        assert pinger.p.poll() is None, "the ping ended before the switches: %s" % \
+            pinger.lines(1)
+        out = "\n".join(pinger.lines(20))
+    finally:
+        pinger.kill()
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+    assert m and int(m.group(1)) > 5000, out
+    assert int(m.group(1)) - int(m.group(2)) <= 1, out
+    n.ec2.delete_route_table(RouteTableId=private)

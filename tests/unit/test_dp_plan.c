@@ -72,9 +72,11 @@ add_instance(struct core_model *m, const char *owner, struct core_subnet *sn,
 }
 
 /* The seed architecture: front, app and db subnets; an IGW with a default
- * route for the front subnet only; the front instance has a public IP. */
+ * route for the front subnet only; the front instance has a public IP.
+ * With 'is_one_table' the default route is in the main route table
+ * instead, which all three subnets use: routing without rules. */
 static void
-build_seed(struct core_model *m)
+build_seed(struct core_model *m, bool is_one_table)
 {
 	const char *owner = "111111111111";
 	struct core_error err;
@@ -103,10 +105,14 @@ build_seed(struct core_model *m)
 	core_igw_create(m, owner, &igw, &err);
 	fix_id(m, &igw->res, "igw-00000000000000001");
 	core_igw_attach(m, igw, vpc, &err);
-	core_rtb_create(m, vpc, &pub, &err);
+	if (is_one_table) {
+		pub = core_rtb_main(m, vpc);
+	} else {
+		core_rtb_create(m, vpc, &pub, &err);
+		core_rtb_associate(m, pub, front, &assoc, &err);
+	}
 	core_route_create(m, pub, &(struct core_route_spec){ cidr("0.0.0.0/0"), CORE_TARGET_IGW,
 	    igw->res.id }, &err);
-	core_rtb_associate(m, pub, front, &assoc, &err);
 	add_instance(m, owner, front, "i-0000000000000f001", "eni-0000000000000f001", "10.0.1.10",
 	    NULL, 0, ip("198.51.100.7"), "IyEvYmluL3NoCmVjaG8gaGkK");
 	add_instance(m, owner, app, "i-0000000000000a002", "eni-0000000000000a002", "10.0.2.10",
@@ -146,6 +152,40 @@ golden(const char *name, const char *got)
 	buf_fini(&want);
 }
 
+/* One route table for all subnets: its routes and the ENIs' in main, no
+ * rule; without a default route, main gets one to nowhere. */
+static void
+test_one_table(void)
+{
+	const char *rtr = "vpcd-abcdef-vpc-00000000000000001";
+	struct core_model m;
+	struct core_error err;
+	struct core_rtb *rtb;
+	struct dp_plan *p;
+	struct buf a;
+	int n_default = 0;
+
+	core_model_init(&m, &cfg);
+	build_seed(&m, true);
+	buf_init(&a);
+	p = dp_plan_build(&m, &dcfg);
+	dp_plan_dump(p, &a);
+	golden("one_table", a.data);
+	dp_plan_free(p);
+	rtb = core_rtb_main(&m, core_find(&m, CORE_VPC, "111111111111", "vpc-00000000000000001"));
+	core_route_delete(&m, rtb, cidr("0.0.0.0/0"), &err);
+	p = dp_plan_build(&m, &dcfg);
+	for (size_t i = 0; i < p->n_routes; i++)
+		if (strcmp(p->routes[i].ns, rtr) == 0 && p->routes[i].plen == 0)
+			n_default += p->routes[i].table == DP_TABLE_MAIN &&
+			    p->routes[i].type == DP_ROUTE_UNREACHABLE;
+	CHECK(p->n_rules == 0 && n_default == 1,
+	    "without a default route, the router's default is unreachable");
+	dp_plan_free(p);
+	buf_fini(&a);
+	core_model_fini(&m);
+}
+
 int
 main(void)
 {
@@ -156,8 +196,9 @@ main(void)
 	core_config_defaults(&cfg);
 	dp_config_init(&dcfg, "/nonexistent/vpcd-golden");
 	STR_COPY(dcfg.tag, "abcdef");
+	test_one_table();
 	core_model_init(&m, &cfg);
-	build_seed(&m);
+	build_seed(&m, false);
 
 	buf_init(&a);
 	buf_init(&b);
