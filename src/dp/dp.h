@@ -236,14 +236,15 @@ const struct core_rtb *dp_vpc_single_rtb(const struct core_model *m,
  * DP_FULL_PASS_MS (longer when that pass is costly, see next_full_ns(), and
  * at once after any failure) against what the kernel really holds, which
  * repairs drift.  A full pass makes way for a change that arrives while it
- * observes.  Instance state changes it
+ * observes, and then goes on where it stopped, reading again only the
+ * namespaces that the change touched.  Instance state changes it
  * makes true (pending -> running, stopping -> stopped, shutting-down ->
  * terminated) go back through 'report'.
  */
 #define DP_FULL_PASS_MS 3000
 #define DP_FULL_PASS_MAX_MS 15000
 #define DP_FULL_PASS_SHARE 50      /* full passes take at most 1/50 of the time */
-#define DP_FULL_PASS_DEFER_MAX 5   /* changes one full pass makes way for */
+#define DP_FULL_PASS_DEFER_MAX 100 /* changes one full pass makes way for */
 typedef struct dp_plan *(*dp_plan_fn)(void *arg);
 typedef void (*dp_report_fn)(void *arg, const struct dp_instance *changes, size_t n);
 struct dp_reconciler;

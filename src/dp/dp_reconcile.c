@@ -26,6 +26,19 @@
 	(memset(&((arr) = xreallocarray((arr), (n) + 1, sizeof(*(arr))))[(n)], 0, \
 	    sizeof(*(arr))), &(arr)[(n)++])
 
+/*
+ * What a full pass has observed so far.  A full pass makes way for a
+ * change that arrives while it observes; what it saw stays valid but in
+ * the namespaces the change touches (touch()), so the next attempt goes on
+ * where it stopped and reads only those again.
+ */
+struct partial {
+	bool is_active;
+	struct dp_nl_obs o;
+	struct map done;             /* observed namespaces (owned name strings) */
+	struct map foreign;          /* instance-like names without our marker */
+};
+
 struct dp_reconciler {
 	struct dp_config cfg;
 	dp_plan_fn plan_fn;
@@ -36,6 +49,7 @@ struct dp_reconciler {
 	int64_t last_full_ns;        /* monotonic: when the last full pass ended */
 	int64_t full_cost_ns;        /* how long it took */
 	unsigned n_deferred;         /* full passes in a row that made way for a change */
+	struct partial part;
 	struct map boots;            /* instance id -> struct boot_done */
 	struct map errors;           /* messages logged in the last pass */
 	struct map errors_now;
@@ -101,16 +115,81 @@ errors_rotate(struct dp_reconciler *r)
 	map_init(&r->errors_now);
 }
 
-/* Counts a change; at debug level, says what it was. */
 static void
-note(struct pass *p, const char *fmt, ...) PRINTF(2, 3);
+partial_start(struct partial *part)
+{
+	dp_nl_obs_init(&part->o);
+	map_init(&part->done);
+	map_init(&part->foreign);
+	part->is_active = true;
+}
 
 static void
-note(struct pass *p, const char *fmt, ...)
+free_values(struct map *m)
+{
+	const char *k;
+	void *v;
+
+	for (size_t i = 0; map_next(m, &i, &k, &v);)
+		free(v);
+	map_fini(m);
+}
+
+static void
+partial_end(struct partial *part)
+{
+	if (!part->is_active)
+		return;
+	dp_nl_obs_fini(&part->o);
+	free_values(&part->done);
+	free_values(&part->foreign);
+	part->is_active = false;
+}
+
+/* Keeps the elements of arr[0..n) whose namespace 'keep' says yes to. */
+#define FILTER_NS(arr, n, keep)                                                 \
+	do {                                                                    \
+		size_t k_ = 0;                                                  \
+		for (size_t i_ = 0; i_ < (n); i_++)                             \
+			if (keep((arr)[i_].ns))                                  \
+				(arr)[k_++] = (arr)[i_];                        \
+		(n) = k_;                                                       \
+	} while (0)
+
+/* A change in namespace 'ns': a partial observation of it is stale. */
+static void
+touch(struct dp_reconciler *r, const char *ns)
+{
+	struct partial *part = &r->part;
+	char *name;
+
+#define OTHER(x) (strcmp((x), ns) != 0)
+	if (!part->is_active)
+		return;
+	free(map_del(&part->foreign, ns));
+	if ((name = map_del(&part->done, ns)) == NULL)
+		return;
+	FILTER_NS(part->o.links, part->o.n_links, OTHER);
+	FILTER_NS(part->o.addrs, part->o.n_addrs, OTHER);
+	FILTER_NS(part->o.routes, part->o.n_routes, OTHER);
+	FILTER_NS(part->o.rules, part->o.n_rules, OTHER);
+#undef OTHER
+	free(name);
+}
+
+/* Counts a change in namespace 'ns' (NULL: nothing a full pass's partial
+ * observation holds); at debug level, says what it was. */
+static void
+note(struct pass *p, const char *ns, const char *fmt, ...) PRINTF(3, 4);
+
+static void
+note(struct pass *p, const char *ns, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
 
+	if (ns)
+		touch(p->r, ns);
 	p->n_changes++;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -165,35 +244,6 @@ has_marker(struct dp_nl *nl, const struct dp_config *cfg, const char *ns)
 				found = true;
 	dp_nl_obs_fini(&o);
 	return found;
-}
-
-/* Lists this daemon's namespaces, routers first. */
-static void
-observe_ns(struct dp_nl *nl, const struct dp_config *cfg, struct dp_plan *obs)
-{
-	char **names;
-	size_t n;
-
-	if (dp_ns_list(&names, &n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct dp_ns *ns;
-
-		if (!is_ours(cfg, names[i])) {
-			bool mine = str_has_prefix(names[i], "i-") && has_marker(nl, cfg, names[i]);
-
-			if (!mine) {
-				/* Another daemon's, or nobody's: keep no fd of it. */
-				dp_nl_forget(nl, names[i]);
-				continue;
-			}
-		}
-		ns = PUSH(obs->ns, obs->n_ns);
-		STR_COPY(ns->name, names[i]);
-		ns->kind = str_has_prefix(names[i], "i-") ? DP_NS_INSTANCE : DP_NS_ROUTER;
-	}
-	dp_ns_list_free(names, n);
-	qsort_r(obs->ns, obs->n_ns, sizeof(*obs->ns), cmp_observe_order, (void *)cfg);
 }
 
 /*
@@ -254,48 +304,117 @@ is_kicked(struct dp_reconciler *r)
 	return kicked;
 }
 
+/* Lists the namespaces that may be this daemon's, routers first: its own
+ * by name, and every "i-" one (observe() checks the marker). */
+static void
+list_ns(const struct dp_config *cfg, struct dp_plan *obs)
+{
+	char **names;
+	size_t n;
+
+	if (dp_ns_list(&names, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct dp_ns *ns;
+
+		if (!is_ours(cfg, names[i]) && !str_has_prefix(names[i], "i-"))
+			continue;
+		ns = PUSH(obs->ns, obs->n_ns);
+		STR_COPY(ns->name, names[i]);
+		ns->kind = str_has_prefix(names[i], "i-") ? DP_NS_INSTANCE : DP_NS_ROUTER;
+	}
+	dp_ns_list_free(names, n);
+	qsort_r(obs->ns, obs->n_ns, sizeof(*obs->ns), cmp_observe_order, (void *)cfg);
+}
+
+/* Link ends in observation order (see dp_nl_links_pair). */
+static int
+cmp_end_order(const void *a, const void *b, void *arg)
+{
+	const struct dp_nl_link *x = a, *y = b;
+	struct dp_ns nx, ny;
+	int c;
+
+	STR_COPY(nx.name, x->ns);
+	STR_COPY(ny.name, y->ns);
+	c = cmp_observe_order(&nx, &ny, arg);
+	return c ? c : x->ifindex - y->ifindex;
+}
+
 /*
  * Observes the kernel in the plan's shape.  Reading 1,000 namespaces
  * takes a while: a full pass that may yield gives up (NULL) as soon as a
- * change is waiting, so that the change is not delayed by it.
+ * change is waiting, once it has read one namespace; what it has read
+ * waits in the reconciler's 'part' for the next attempt.
  */
 static struct dp_plan *
 observe(struct pass *p, const struct dp_plan *want)
 {
+	const struct dp_config *cfg = &p->r->cfg;
+	struct partial *part = &p->r->part;
 	struct dp_plan *obs = xcalloc(1, sizeof(*obs));
-	struct dp_nl_obs o;
 	struct map present;
+	size_t n_read = 0, k = 0;
 	char err[512];
 
 	arena_init(&obs->arena);
 	map_init(&present);
+	if (!part->is_active)
+		partial_start(part);
 	dp_nl_gc(p->nl);
-	observe_ns(p->nl, &p->r->cfg, obs);
-	for (size_t i = 0; i < obs->n_ns; i++)
-		map_put(&present, obs->ns[i].name, &obs->ns[i]);
-	dp_nl_obs_init(&o);
+	list_ns(cfg, obs);
 	for (size_t i = 0; i < obs->n_ns; i++) {
-		if (p->can_yield && is_kicked(p->r)) {
-			dp_nl_obs_fini(&o);
+		const char *name = obs->ns[i].name;
+		char *copy;
+
+		if (map_get(&part->done, name) || map_get(&part->foreign, name))
+			continue;
+		if (p->can_yield && n_read > 0 && is_kicked(p->r)) {
 			map_fini(&present);
 			dp_plan_free(obs);
 			return NULL;
 		}
-		if (dp_nl_observe(p->nl, obs->ns[i].name, NULL, 0, &o, err, sizeof(err)))
+		n_read++;
+		copy = xstrdup(name);
+		if (!is_ours(cfg, name) && !has_marker(p->nl, cfg, name)) {
+			/* Another daemon's, or nobody's: keep no fd of it. */
+			dp_nl_forget(p->nl, name);
+			map_put(&part->foreign, copy, copy);
+			continue;
+		}
+		if (dp_nl_observe(p->nl, name, NULL, 0, &part->o, err, sizeof(err)))
 			fail(p, "observe", err);
+		map_put(&part->done, copy, copy);
 	}
-	obs->links = xcalloc(o.n_links + 1, sizeof(*obs->links));
-	obs->n_links = dp_nl_links_pair(o.links, o.n_links, obs->links);
-	obs->addrs = o.addrs;
-	obs->n_addrs = o.n_addrs;
-	obs->routes = o.routes;
-	obs->n_routes = o.n_routes;
-	obs->rules = o.rules;
-	obs->n_rules = o.n_rules;
-	o.addrs = NULL;
-	o.routes = NULL;
-	o.rules = NULL;
-	dp_nl_obs_fini(&o);
+	for (size_t i = 0; i < obs->n_ns; i++)
+		if (!map_get(&part->foreign, obs->ns[i].name))
+			obs->ns[k++] = obs->ns[i];
+	obs->n_ns = k;
+	for (size_t i = 0; i < obs->n_ns; i++)
+		map_put(&present, obs->ns[i].name, &obs->ns[i]);
+	/* What namespaces gone since they were read had is gone too. */
+#define PRESENT(x) (map_get(&present, (x)) != NULL)
+	FILTER_NS(part->o.links, part->o.n_links, PRESENT);
+	FILTER_NS(part->o.addrs, part->o.n_addrs, PRESENT);
+	FILTER_NS(part->o.routes, part->o.n_routes, PRESENT);
+	FILTER_NS(part->o.rules, part->o.n_rules, PRESENT);
+#undef PRESENT
+	/* Attempts read namespaces in any order; pairing wants them in
+	 * observation order (a router's end is end [0]). */
+	qsort_r(part->o.links, part->o.n_links, sizeof(*part->o.links), cmp_end_order,
+	    (void *)cfg);
+	obs->links = xcalloc(part->o.n_links + 1, sizeof(*obs->links));
+	obs->n_links = dp_nl_links_pair(part->o.links, part->o.n_links, obs->links);
+	obs->addrs = part->o.addrs;
+	obs->n_addrs = part->o.n_addrs;
+	obs->routes = part->o.routes;
+	obs->n_routes = part->o.n_routes;
+	obs->rules = part->o.rules;
+	obs->n_rules = part->o.n_rules;
+	part->o.addrs = NULL;
+	part->o.routes = NULL;
+	part->o.rules = NULL;
+	partial_end(part);
 	/* Sysctls and tables: only what the plan wants, where it exists. */
 	for (size_t i = 0; i < want->n_sysctls; i++) {
 		const struct dp_sysctl *s = &want->sysctls[i];
@@ -396,7 +515,7 @@ apply_ns(struct pass *p, const struct dp_plan *base, const struct dp_plan *want)
 		if (rc_ && rc_ != -ENOENT)                                      \
 			fail(p, "delete namespace", err);                       \
 		map_put(&p->deleted, (b)->name, (void *)(b)->name);            \
-		note(p, "namespace %s removed", (b)->name);                     \
+		note(p, (b)->name, "namespace %s removed", (b)->name);          \
 	} while (0)
 #define NS_ADD(w)                                                               \
 	do {                                                                    \
@@ -408,7 +527,7 @@ apply_ns(struct pass *p, const struct dp_plan *base, const struct dp_plan *want)
 		    dp_nl_marker_add(p->nl, (w)->name, marker, err, sizeof(err))) \
 			fail(p, "mark namespace", err);                         \
 		map_put(&p->created, (w)->name, (void *)(w)->name);            \
-		note(p, "namespace %s created", (w)->name);                     \
+		note(p, (w)->name, "namespace %s created", (w)->name);          \
 	} while (0)
 #define NS_BOTH(b, w) do { } while (0)
 	MERGE(base->ns, base->n_ns, want->ns, want->n_ns, dp_cmp_ns, NS_DEL, NS_ADD, NS_BOTH);
@@ -437,7 +556,8 @@ link_add(struct pass *p, const struct dp_link *w)
 		if (map_put(&p->new_links, key, key))
 			free(key);  /* (the same link twice cannot happen) */
 	}
-	note(p, "link %s:%s created", w->ns[0], w->name[0]);
+	touch(p->r, w->ns[1]);
+	note(p, w->ns[0], "link %s:%s created", w->ns[0], w->name[0]);
 }
 
 static void
@@ -451,7 +571,8 @@ link_del(struct pass *p, const struct dp_link *b)
 	rc = dp_nl_link_del(p->nl, b->ns[0], b->name[0], err, sizeof(err));
 	if (rc && rc != -ENODEV)
 		fail(p, "delete link", err);
-	note(p, "link %s:%s removed", b->ns[0], b->name[0]);
+	touch(p->r, b->ns[1]);
+	note(p, b->ns[0], "link %s:%s removed", b->ns[0], b->name[0]);
 }
 
 static void
@@ -520,7 +641,7 @@ apply_sysctls(struct pass *p, const struct dp_plan *base, const struct dp_plan *
 		if (dp_nl_sysctl_write(p->nl, (w)->ns, (w)->key, (w)->value, err,   \
 		    sizeof(err)))                                               \
 			fail(p, "sysctl", err);                                 \
-		note(p, "sysctl %s %s = %s", (w)->ns, (w)->key, (w)->value);    \
+		note(p, NULL, "sysctl %s %s = %s", (w)->ns, (w)->key, (w)->value); \
 	} while (0)
 #define S_BOTH(b, w)                                                            \
 	do {                                                                    \
@@ -546,14 +667,14 @@ apply_addrs(struct pass *p, const struct dp_plan *base, const struct dp_plan *wa
 		    dp_nl_addr_del(p->nl, b, err, sizeof(err));                 \
 		if (rc_ && rc_ != -EADDRNOTAVAIL && rc_ != -ENODEV)             \
 			fail(p, "delete address", err);                         \
-		note(p, "address %s:%s %08x/%u removed", (b)->ns, (b)->dev, (b)->addr, \
+		note(p, (b)->ns, "address %s:%s %08x/%u removed", (b)->ns, (b)->dev, (b)->addr, \
 		    (b)->plen);                                                 \
 	} while (0)
 #define A_ADD(w)                                                                \
 	do {                                                                    \
 		if (dp_nl_addr_add(p->nl, w, err, sizeof(err)))                 \
 			fail(p, "add address", err);                            \
-		note(p, "address %s:%s %08x/%u added", (w)->ns, (w)->dev, (w)->addr, \
+		note(p, (w)->ns, "address %s:%s %08x/%u added", (w)->ns, (w)->dev, (w)->addr, \
 		    (w)->plen);                                                 \
 	} while (0)
 #define A_BOTH(b, w) do { } while (0)
@@ -592,7 +713,7 @@ apply_routes(struct pass *p, const struct dp_plan *base, const struct dp_plan *w
 		    dp_nl_route_del(p->nl, b, err, sizeof(err));                \
 		if (rc_ && rc_ != -ESRCH && rc_ != -ENOENT)                     \
 			fail(p, "delete route", err);                           \
-		note(p, "route %s table %u %08x/%u removed", (b)->ns, (b)->table, \
+		note(p, (b)->ns, "route %s table %u %08x/%u removed", (b)->ns, (b)->table, \
 		    (b)->dst, (b)->plen);                                       \
 	} while (0)
 #define R_ADD(w)                                                                \
@@ -601,7 +722,7 @@ apply_routes(struct pass *p, const struct dp_plan *base, const struct dp_plan *w
 			break;                                                  \
 		if (dp_nl_route_replace(p->nl, w, err, sizeof(err)))            \
 			fail(p, "route", err);                                  \
-		note(p, "route %s table %u %08x/%u set", (w)->ns, (w)->table,   \
+		note(p, (w)->ns, "route %s table %u %08x/%u set", (w)->ns, (w)->table,   \
 		    (w)->dst, (w)->plen);                                       \
 	} while (0)
 #define R_BOTH(b, w)                                                            \
@@ -633,14 +754,14 @@ apply_rules(struct pass *p, const struct dp_plan *base, const struct dp_plan *wa
 		    dp_nl_rule_del(p->nl, b, err, sizeof(err));                 \
 		if (rc_ && rc_ != -ENOENT)                                      \
 			fail(p, "delete rule", err);                            \
-		note(p, "rule %s prio %u removed", (b)->ns, (b)->prio);         \
+		note(p, (b)->ns, "rule %s prio %u removed", (b)->ns, (b)->prio); \
 	} while (0)
 #define U_ADD(w)                                                                \
 	do {                                                                    \
 		int rc_ = dp_nl_rule_add(p->nl, w, err, sizeof(err));          \
 		if (rc_ && rc_ != -EEXIST)                                      \
 			fail(p, "rule", err);                                   \
-		note(p, "rule %s prio %u added", (w)->ns, (w)->prio);           \
+		note(p, (w)->ns, "rule %s prio %u added", (w)->ns, (w)->prio); \
 	} while (0)
 #define U_BOTH(b, w)                                                            \
 	do {                                                                    \
@@ -689,7 +810,7 @@ apply_nft(struct pass *p, const struct dp_plan *base, const struct dp_plan *want
 		if (dp_nft_apply((w)->ns, from, (w)->text, &replaced, err,       \
 		    sizeof(err)))                                               \
 			fail(p, "nftables", err);                               \
-		note(p, "nftables %s %s", (w)->ns, replaced ? "loaded" : "changed"); \
+		note(p, NULL, "nftables %s %s", (w)->ns, replaced ? "loaded" : "changed"); \
 	} while (0)
 #define N_ADD(w) N_LOAD(NULL, w)
 #define N_BOTH(b, w)                                                            \
@@ -786,8 +907,8 @@ run_pass(struct dp_reconciler *r, struct dp_nl *nl, struct dp_plan *want, bool f
 	map_init(&p.created);
 	map_init(&p.deleted);
 	map_init(&p.new_links);
-	/* Not forever: after a few deferrals (counted by reconcile_main())
-	 * the full pass goes through. */
+	/* Not forever: after DP_FULL_PASS_DEFER_MAX deferrals (counted by
+	 * reconcile_main()) the full pass goes through. */
 	p.can_yield = deferred && r->applied && r->n_deferred < DP_FULL_PASS_DEFER_MAX;
 	if (deferred)
 		*deferred = false;
@@ -983,6 +1104,7 @@ dp_reconciler_free(struct dp_reconciler *r)
 	if (r == NULL)
 		return;
 	dp_reconciler_stop(r);
+	partial_end(&r->part);
 	dp_plan_free(r->applied);
 	for (size_t i = 0; map_next(&r->boots, &i, &k, &v);)
 		free(v);

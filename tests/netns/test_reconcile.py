@@ -120,6 +120,43 @@ def test_drift_is_repaired(dp):
     assert "repaired" in dp.log()
 
 
+def test_drift_is_repaired_while_changes_keep_coming(make_dp_daemon):
+    """A full pass makes way for every change and goes on where it stopped,
+    reading again the namespaces a change touched: under a change every few
+    milliseconds and a launch now and then, full passes make way (the debug
+    log says so), a deleted veth still comes back, and no pass trips over
+    what another one made (creating a namespace or link again: a warning)."""
+    dp = make_dp_daemon(args=["--log-level", "debug"]).start()
+    ec2, vpc, ids, ips = build(dp, n=12)  # a full pass reads for a while
+    a, b = ids[:2]
+    sn = ec2.describe_instances(InstanceIds=[a])["Reservations"][0]["Instances"][0]["SubnetId"]
+    sg = ec2.create_security_group(VpcId=vpc, GroupName="churn", Description="churn")["GroupId"]
+    perm = [{"IpProtocol": "tcp", "FromPort": 9, "ToPort": 9,
+             "IpRanges": [{"CidrIp": "192.0.2.0/24"}]}]
+    assert echo_ready(dp, a, ips[b])
+    rns = router_ns(dp, vpc)
+    veth = "e" + ec2.describe_instances(InstanceIds=[b])["Reservations"][0]["Instances"][0][
+        "NetworkInterfaces"][0]["NetworkInterfaceId"][-12:]
+    launched = []
+    deadline = time.time() + 8
+    deleted = False
+    while time.time() < deadline:
+        ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=perm)
+        ec2.revoke_security_group_ingress(GroupId=sg, IpPermissions=perm)
+        if len(launched) < 6 and time.time() > deadline - 8 + len(launched):
+            launched.append(ec2.run_instances(ImageId="ami-00000000", MinCount=1, MaxCount=1,
+                                              SubnetId=sn)["Instances"][0]["InstanceId"])
+        if not deleted and time.time() > deadline - 6:
+            subprocess.run(["ip", "-n", rns, "link", "del", veth], check=True)
+            deleted = True
+    assert echo_ready(dp, a, ips[b]), "the deleted veth did not come back"
+    wait_running(ec2, launched)
+    log = dp.log()
+    assert "repaired" in log
+    assert "full pass deferred by a change" in log, "no full pass made way: no test"
+    assert "[warn] dataplane" not in log, [l for l in log.splitlines() if "[warn]" in l]
+
+
 def test_leftovers_are_removed_and_foreign_namespaces_kept(make_dp_daemon):
     dp = make_dp_daemon().start()
     ours = "vpcd-%s-vpc-0000000000000dead" % dp.tag
