@@ -218,14 +218,19 @@ ns_order(const char *cfg_tag, const char *ns)
 	return 2;
 }
 
+/* Namespace names in observation order: routers, the edge, the rest. */
+static int
+cmp_ns_names(const struct dp_config *cfg, const char *x, const char *y)
+{
+	int ox = ns_order(cfg->tag, x), oy = ns_order(cfg->tag, y);
+
+	return ox != oy ? ox - oy : strcmp(x, y);
+}
+
 static int
 cmp_observe_order(const void *a, const void *b, void *arg)
 {
-	const struct dp_config *cfg = arg;
-	const struct dp_ns *x = a, *y = b;
-	int ox = ns_order(cfg->tag, x->name), oy = ns_order(cfg->tag, y->name);
-
-	return ox != oy ? ox - oy : strcmp(x->name, y->name);
+	return cmp_ns_names(arg, ((const struct dp_ns *)a)->name, ((const struct dp_ns *)b)->name);
 }
 
 /* Whether instance namespace 'ns' carries this daemon's marker. */
@@ -332,12 +337,8 @@ static int
 cmp_end_order(const void *a, const void *b, void *arg)
 {
 	const struct dp_nl_link *x = a, *y = b;
-	struct dp_ns nx, ny;
-	int c;
+	int c = cmp_ns_names(arg, x->ns, y->ns);
 
-	STR_COPY(nx.name, x->ns);
-	STR_COPY(ny.name, y->ns);
-	c = cmp_observe_order(&nx, &ny, arg);
 	return c ? c : x->ifindex - y->ifindex;
 }
 
