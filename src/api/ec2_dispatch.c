@@ -75,6 +75,12 @@ h_create_internet_gateway(struct api_ctx *c, const void *in, void *out)
 }
 
 static int
+h_create_nat_gateway(struct api_ctx *c, const void *in, void *out)
+{
+	return api_create_nat_gateway(c, in, out);
+}
+
+static int
 h_create_network_acl(struct api_ctx *c, const void *in, void *out)
 {
 	return api_create_network_acl(c, in, out);
@@ -135,6 +141,12 @@ h_delete_internet_gateway(struct api_ctx *c, const void *in, void *out)
 {
 	(void)out;
 	return api_delete_internet_gateway(c, in);
+}
+
+static int
+h_delete_nat_gateway(struct api_ctx *c, const void *in, void *out)
+{
+	return api_delete_nat_gateway(c, in, out);
 }
 
 static int
@@ -246,6 +258,12 @@ static int
 h_describe_internet_gateways(struct api_ctx *c, const void *in, void *out)
 {
 	return api_describe_internet_gateways(c, in, out);
+}
+
+static int
+h_describe_nat_gateways(struct api_ctx *c, const void *in, void *out)
+{
+	return api_describe_nat_gateways(c, in, out);
 }
 
 static int
@@ -495,6 +513,7 @@ const struct api_handler api_handlers[] = {
 	{ h_authorize_security_group_ingress },
 	{ h_create_default_vpc },
 	{ h_create_internet_gateway },
+	{ h_create_nat_gateway },
 	{ h_create_network_acl },
 	{ h_create_network_acl_entry },
 	{ h_create_network_interface },
@@ -505,6 +524,7 @@ const struct api_handler api_handlers[] = {
 	{ h_create_tags },
 	{ h_create_vpc },
 	{ h_delete_internet_gateway },
+	{ h_delete_nat_gateway },
 	{ h_delete_network_acl },
 	{ h_delete_network_acl_entry },
 	{ h_delete_network_interface },
@@ -522,6 +542,7 @@ const struct api_handler api_handlers[] = {
 	{ h_describe_instance_status },
 	{ h_describe_instances },
 	{ h_describe_internet_gateways },
+	{ h_describe_nat_gateways },
 	{ h_describe_network_acls },
 	{ h_describe_network_interface_attribute },
 	{ h_describe_network_interfaces },

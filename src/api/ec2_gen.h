@@ -15,7 +15,7 @@
 struct api_ctx;
 
 /* The number of entries of ec2_ops[] and api_handlers[]. */
-#define EC2_N_OPS 75
+#define EC2_N_OPS 78
 
 struct ec2_account_attribute;
 struct ec2_account_attribute_value;
@@ -56,6 +56,8 @@ struct ec2_create_default_vpc_request;
 struct ec2_create_default_vpc_result;
 struct ec2_create_internet_gateway_request;
 struct ec2_create_internet_gateway_result;
+struct ec2_create_nat_gateway_request;
+struct ec2_create_nat_gateway_result;
 struct ec2_create_network_acl_entry_request;
 struct ec2_create_network_acl_request;
 struct ec2_create_network_acl_result;
@@ -74,6 +76,8 @@ struct ec2_create_vpc_request;
 struct ec2_create_vpc_result;
 struct ec2_credit_specification_request;
 struct ec2_delete_internet_gateway_request;
+struct ec2_delete_nat_gateway_request;
+struct ec2_delete_nat_gateway_result;
 struct ec2_delete_network_acl_entry_request;
 struct ec2_delete_network_acl_request;
 struct ec2_delete_network_interface_request;
@@ -98,6 +102,8 @@ struct ec2_describe_instances_request;
 struct ec2_describe_instances_result;
 struct ec2_describe_internet_gateways_request;
 struct ec2_describe_internet_gateways_result;
+struct ec2_describe_nat_gateways_request;
+struct ec2_describe_nat_gateways_result;
 struct ec2_describe_network_acls_request;
 struct ec2_describe_network_acls_result;
 struct ec2_describe_network_interface_attribute_request;
@@ -189,6 +195,8 @@ struct ec2_modify_security_group_rules_result;
 struct ec2_modify_subnet_attribute_request;
 struct ec2_modify_vpc_attribute_request;
 struct ec2_monitoring;
+struct ec2_nat_gateway;
+struct ec2_nat_gateway_address;
 struct ec2_network_acl;
 struct ec2_network_acl_association;
 struct ec2_network_acl_entry;
@@ -207,6 +215,7 @@ struct ec2_private_dns_name_options_response;
 struct ec2_private_ip_address_specification;
 struct ec2_product_code;
 struct ec2_propagating_vgw;
+struct ec2_provisioned_bandwidth;
 struct ec2_reboot_instances_request;
 struct ec2_referenced_security_group;
 struct ec2_region;
@@ -573,6 +582,24 @@ struct ec2_create_internet_gateway_result {
 	struct ec2_internet_gateway *internet_gateway;
 };
 
+/* CreateNatGatewayRequest */
+struct ec2_create_nat_gateway_request {
+	const char *allocation_id;
+	const char *client_token;
+	struct ec2_opt_bool dry_run;
+	const char *subnet_id;
+	struct ec2_tag_specification *tag_specifications;
+	size_t n_tag_specifications;
+	const char *connectivity_type;  /* ConnectivityType */
+	const char *private_ip_address;
+};
+
+/* CreateNatGatewayResult */
+struct ec2_create_nat_gateway_result {
+	const char *client_token;
+	struct ec2_nat_gateway *nat_gateway;
+};
+
 /* CreateNetworkAclEntryRequest */
 struct ec2_create_network_acl_entry_request {
 	const char *cidr_block;
@@ -750,6 +777,17 @@ struct ec2_credit_specification_request {
 struct ec2_delete_internet_gateway_request {
 	struct ec2_opt_bool dry_run;
 	const char *internet_gateway_id;
+};
+
+/* DeleteNatGatewayRequest */
+struct ec2_delete_nat_gateway_request {
+	struct ec2_opt_bool dry_run;
+	const char *nat_gateway_id;
+};
+
+/* DeleteNatGatewayResult */
+struct ec2_delete_nat_gateway_result {
+	const char *nat_gateway_id;
 };
 
 /* DeleteNetworkAclEntryRequest */
@@ -942,6 +980,24 @@ struct ec2_describe_internet_gateways_request {
 struct ec2_describe_internet_gateways_result {
 	struct ec2_internet_gateway *internet_gateways;
 	size_t n_internet_gateways;
+	const char *next_token;
+};
+
+/* DescribeNatGatewaysRequest */
+struct ec2_describe_nat_gateways_request {
+	struct ec2_opt_bool dry_run;
+	struct ec2_filter *filter;
+	size_t n_filter;
+	struct ec2_opt_int max_results;
+	const char **nat_gateway_ids;
+	size_t n_nat_gateway_ids;
+	const char *next_token;
+};
+
+/* DescribeNatGatewaysResult */
+struct ec2_describe_nat_gateways_result {
+	struct ec2_nat_gateway *nat_gateways;
+	size_t n_nat_gateways;
 	const char *next_token;
 };
 
@@ -1786,6 +1842,36 @@ struct ec2_monitoring {
 	const char *state;  /* MonitoringState */
 };
 
+/* NatGateway */
+struct ec2_nat_gateway {
+	struct ec2_opt_int create_time;  /* epoch milliseconds */
+	struct ec2_opt_int delete_time;  /* epoch milliseconds */
+	const char *failure_code;
+	const char *failure_message;
+	struct ec2_nat_gateway_address *nat_gateway_addresses;
+	size_t n_nat_gateway_addresses;
+	const char *nat_gateway_id;
+	struct ec2_provisioned_bandwidth *provisioned_bandwidth;
+	const char *state;  /* NatGatewayState */
+	const char *subnet_id;
+	const char *vpc_id;
+	struct ec2_tag *tags;
+	size_t n_tags;
+	const char *connectivity_type;  /* ConnectivityType */
+};
+
+/* NatGatewayAddress */
+struct ec2_nat_gateway_address {
+	const char *allocation_id;
+	const char *network_interface_id;
+	const char *private_ip;
+	const char *public_ip;
+	const char *association_id;
+	struct ec2_opt_bool is_primary;
+	const char *failure_message;
+	const char *status;
+};
+
 /* NetworkAcl */
 struct ec2_network_acl {
 	struct ec2_network_acl_association *associations;
@@ -1959,6 +2045,15 @@ struct ec2_product_code {
 /* PropagatingVgw */
 struct ec2_propagating_vgw {
 	const char *gateway_id;
+};
+
+/* ProvisionedBandwidth */
+struct ec2_provisioned_bandwidth {
+	struct ec2_opt_int provision_time;  /* epoch milliseconds */
+	const char *provisioned;
+	struct ec2_opt_int request_time;  /* epoch milliseconds */
+	const char *requested;
+	const char *status;
 };
 
 /* RebootInstancesRequest */
@@ -2524,6 +2619,8 @@ extern const struct ec2_shape ec2_shape_create_default_vpc_request;
 extern const struct ec2_shape ec2_shape_create_default_vpc_result;
 extern const struct ec2_shape ec2_shape_create_internet_gateway_request;
 extern const struct ec2_shape ec2_shape_create_internet_gateway_result;
+extern const struct ec2_shape ec2_shape_create_nat_gateway_request;
+extern const struct ec2_shape ec2_shape_create_nat_gateway_result;
 extern const struct ec2_shape ec2_shape_create_network_acl_entry_request;
 extern const struct ec2_shape ec2_shape_create_network_acl_request;
 extern const struct ec2_shape ec2_shape_create_network_acl_result;
@@ -2542,6 +2639,8 @@ extern const struct ec2_shape ec2_shape_create_vpc_request;
 extern const struct ec2_shape ec2_shape_create_vpc_result;
 extern const struct ec2_shape ec2_shape_credit_specification_request;
 extern const struct ec2_shape ec2_shape_delete_internet_gateway_request;
+extern const struct ec2_shape ec2_shape_delete_nat_gateway_request;
+extern const struct ec2_shape ec2_shape_delete_nat_gateway_result;
 extern const struct ec2_shape ec2_shape_delete_network_acl_entry_request;
 extern const struct ec2_shape ec2_shape_delete_network_acl_request;
 extern const struct ec2_shape ec2_shape_delete_network_interface_request;
@@ -2566,6 +2665,8 @@ extern const struct ec2_shape ec2_shape_describe_instances_request;
 extern const struct ec2_shape ec2_shape_describe_instances_result;
 extern const struct ec2_shape ec2_shape_describe_internet_gateways_request;
 extern const struct ec2_shape ec2_shape_describe_internet_gateways_result;
+extern const struct ec2_shape ec2_shape_describe_nat_gateways_request;
+extern const struct ec2_shape ec2_shape_describe_nat_gateways_result;
 extern const struct ec2_shape ec2_shape_describe_network_acls_request;
 extern const struct ec2_shape ec2_shape_describe_network_acls_result;
 extern const struct ec2_shape ec2_shape_describe_network_interface_attribute_request;
@@ -2657,6 +2758,8 @@ extern const struct ec2_shape ec2_shape_modify_security_group_rules_result;
 extern const struct ec2_shape ec2_shape_modify_subnet_attribute_request;
 extern const struct ec2_shape ec2_shape_modify_vpc_attribute_request;
 extern const struct ec2_shape ec2_shape_monitoring;
+extern const struct ec2_shape ec2_shape_nat_gateway;
+extern const struct ec2_shape ec2_shape_nat_gateway_address;
 extern const struct ec2_shape ec2_shape_network_acl;
 extern const struct ec2_shape ec2_shape_network_acl_association;
 extern const struct ec2_shape ec2_shape_network_acl_entry;
@@ -2675,6 +2778,7 @@ extern const struct ec2_shape ec2_shape_private_dns_name_options_response;
 extern const struct ec2_shape ec2_shape_private_ip_address_specification;
 extern const struct ec2_shape ec2_shape_product_code;
 extern const struct ec2_shape ec2_shape_propagating_vgw;
+extern const struct ec2_shape ec2_shape_provisioned_bandwidth;
 extern const struct ec2_shape ec2_shape_reboot_instances_request;
 extern const struct ec2_shape ec2_shape_referenced_security_group;
 extern const struct ec2_shape ec2_shape_region;
@@ -2769,6 +2873,9 @@ int api_create_default_vpc(struct api_ctx *ctx,
 int api_create_internet_gateway(struct api_ctx *ctx,
     const struct ec2_create_internet_gateway_request *in,
     struct ec2_create_internet_gateway_result *out);
+int api_create_nat_gateway(struct api_ctx *ctx,
+    const struct ec2_create_nat_gateway_request *in,
+    struct ec2_create_nat_gateway_result *out);
 int api_create_network_acl(struct api_ctx *ctx,
     const struct ec2_create_network_acl_request *in,
     struct ec2_create_network_acl_result *out);
@@ -2795,6 +2902,9 @@ int api_create_vpc(struct api_ctx *ctx, const struct ec2_create_vpc_request *in,
     struct ec2_create_vpc_result *out);
 int api_delete_internet_gateway(struct api_ctx *ctx,
     const struct ec2_delete_internet_gateway_request *in);
+int api_delete_nat_gateway(struct api_ctx *ctx,
+    const struct ec2_delete_nat_gateway_request *in,
+    struct ec2_delete_nat_gateway_result *out);
 int api_delete_network_acl(struct api_ctx *ctx,
     const struct ec2_delete_network_acl_request *in);
 int api_delete_network_acl_entry(struct api_ctx *ctx,
@@ -2837,6 +2947,9 @@ int api_describe_instances(struct api_ctx *ctx,
 int api_describe_internet_gateways(struct api_ctx *ctx,
     const struct ec2_describe_internet_gateways_request *in,
     struct ec2_describe_internet_gateways_result *out);
+int api_describe_nat_gateways(struct api_ctx *ctx,
+    const struct ec2_describe_nat_gateways_request *in,
+    struct ec2_describe_nat_gateways_result *out);
 int api_describe_network_acls(struct api_ctx *ctx,
     const struct ec2_describe_network_acls_request *in,
     struct ec2_describe_network_acls_result *out);

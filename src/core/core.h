@@ -53,7 +53,9 @@
 	X(INSTANCE, "i", "instance", "InvalidInstanceID.NotFound",              \
 	    "The instance ID '%s' does not exist")                               \
 	X(EIP, "eipalloc", "elastic-ip", "InvalidAllocationID.NotFound",        \
-	    "The allocation ID '%s' does not exist")
+	    "The allocation ID '%s' does not exist")                             \
+	X(NATGW, "nat", "natgateway", "NatGatewayNotFound",                     \
+	    "NAT gateway %s was not found")
 
 /* A rule violation for the API caller: an EC2 error code and a message. */
 struct core_error {
@@ -329,6 +331,33 @@ struct core_eip {
 	uint32_t private_ip;
 };
 
+enum core_natgw_state {
+	CORE_NATGW_PENDING,
+	CORE_NATGW_FAILED,
+	CORE_NATGW_AVAILABLE,
+	CORE_NATGW_DELETING,
+	CORE_NATGW_DELETED,
+};
+
+/* A NAT gateway: an interface of its own in its subnet (requester-managed,
+ * no security groups) and, when public, an Elastic IP on that interface.
+ * Failed and deleted gateways stay visible with what they had. */
+struct core_natgw {
+	struct core_res res;
+	char vpc_id[CORE_ID_MAX];
+	char subnet_id[CORE_ID_MAX];
+	bool is_private;                 /* ConnectivityType private */
+	char alloc_id[CORE_ID_MAX];      /* public: its Elastic IP */
+	char eni_id[CORE_ID_MAX];        /* empty if it failed before having one */
+	uint32_t private_ip;
+	uint32_t public_ip;
+	char assoc_id[CORE_ID_MAX];      /* the Elastic IP's association */
+	enum core_natgw_state state;
+	int64_t delete_ms;               /* when deletion was asked, 0 before */
+	char failure_code[48];           /* state failed: why */
+	char failure_message[160];
+};
+
 /* Limits and placement; vpcd's configuration fills it. */
 struct core_config {
 	char region[32];
@@ -349,6 +378,7 @@ struct core_config {
 	unsigned sgs_per_eni;             /* 5 */
 	unsigned eips_per_region;         /* 5 */
 	unsigned instances_per_region;    /* 20 (vCPU-based on AWS) */
+	unsigned natgws_per_az;           /* 5 */
 	/* Where public addresses (Elastic and auto-assigned) come from. */
 	struct core_cidr public_pool;     /* 198.51.100.0/24 */
 };
@@ -725,5 +755,36 @@ const struct core_image *core_image_find(const char *id);
 const char *core_instance_state_name(enum core_instance_state st);
 int core_instance_state_code(enum core_instance_state st);
 bool core_instance_is_gone(const struct core_instance *inst);  /* shutting-down, terminated */
+
+/*
+ * NAT gateways (core_natgw.c).  CreateNatGateway checks what AWS checks
+ * at once (subnet, Elastic IP, quota) and otherwise creates the gateway;
+ * what AWS finds later puts it in state failed with its failure code
+ * (Gateway.NotAttached, Resource.AlreadyAssociated,
+ * InsufficientFreeAddressesInSubnet).  A working gateway gets its
+ * interface and Elastic IP association at once, is pending until the
+ * data plane has built it (core_natgw_set_state: available), and after
+ * DeleteNatGateway deleting until the data plane has removed it
+ * (deleted: the interface goes, the Elastic IP is free again).  Without a
+ * data plane the core completes both transitions at once.
+ */
+struct core_natgw_spec {
+	struct core_subnet *subnet;
+	struct core_eip *eip;            /* public; NULL for private */
+	bool is_private;
+	uint32_t private_ip;             /* 0: the lowest free address */
+};
+int core_natgw_create(struct core_model *m, const char *owner,
+    const struct core_natgw_spec *spec, struct core_natgw **out, struct core_error *err);
+int core_natgw_delete(struct core_model *m, struct core_natgw *gw, struct core_error *err);
+/* For the data plane: pending -> available, deleting -> deleted. */
+void core_natgw_set_state(struct core_model *m, struct core_natgw *gw,
+    enum core_natgw_state st);
+/* Whether routes to it work (pending or available). */
+bool core_natgw_is_live(const struct core_natgw *gw);
+/* The gateway whose interface is 'eni', or NULL. */
+const struct core_natgw *core_natgw_of_eni(const struct core_model *m,
+    const struct core_eni *eni);
+const char *core_natgw_state_name(enum core_natgw_state st);
 
 #endif

@@ -313,9 +313,15 @@ core_eni_delete(struct core_model *m, struct core_eni *eni, struct core_error *e
 		    "Network interface '%s' is currently in use.", eni->res.id);
 	if (core_eni_check_managed(eni, err) || core_commit_point(m, err))
 		return -EINVAL;
+	core_eni_remove(m, eni);
+	return 0;
+}
+
+void
+core_eni_remove(struct core_model *m, struct core_eni *eni)
+{
 	eips_drop(m, eni, 0);
 	core_remove(m, &eni->res);
-	return 0;
 }
 
 int
@@ -753,9 +759,9 @@ core_eip_disassociate(struct core_model *m, const char *owner, const char *assoc
 	if (eip == NULL)
 		return core_fail(err, "InvalidAssociationID.NotFound",
 		    "The association ID '%s' does not exist", assoc_id);
-	if (core_commit_point(m, err))
-		return -EINVAL;
 	eni = core_find(m, CORE_ENI, owner, eip->eni_id);
+	if ((eni && core_eni_check_managed(eni, err)) || core_commit_point(m, err))
+		return -EINVAL;
 	private_ip = eip->private_ip;
 	eip_clear(m, eip);
 	/*

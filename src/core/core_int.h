@@ -49,3 +49,6 @@ bool core_vpc_has_public_addresses(const struct core_model *m, const struct core
 bool core_vpcs_peered(const struct core_model *m, const char *owner_a,
     const char *vpc_a, const char *owner_b, const char *vpc_b);
 void core_sg_free_fields(struct core_sg *sg);
+/* Removes an interface and its Elastic IP associations, whoever manages
+ * it (the NAT gateway that owns one, at deletion). */
+void core_eni_remove(struct core_model *m, struct core_eni *eni);

@@ -93,6 +93,7 @@ core_config_defaults(struct core_config *cfg)
 	cfg->sgs_per_eni = 5;
 	cfg->eips_per_region = 5;
 	cfg->instances_per_region = 20;
+	cfg->natgws_per_az = 5;
 	cfg->public_pool = (struct core_cidr){ 0xc6336400, 24 };  /* 198.51.100.0/24 */
 	core_config_finish(cfg);
 }
@@ -185,6 +186,7 @@ vpc_field(struct core_res *r)
 	case CORE_ACL: return ((struct core_acl *)r)->vpc_id;
 	case CORE_ENI: return ((struct core_eni *)r)->vpc_id;
 	case CORE_INSTANCE: return ((struct core_instance *)r)->vpc_id;
+	case CORE_NATGW: return ((struct core_natgw *)r)->vpc_id;
 	default: return NULL;
 	}
 }

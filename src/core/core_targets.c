@@ -1,8 +1,8 @@
 /*
  * How instances and network interfaces tie into the rest of the model:
  * they keep VPCs, subnets and security groups from being deleted, and
- * routes can target them.  NAT gateways and peering connections are not
- * modelled yet: no route can target them.
+ * routes can target them, as they can NAT gateways.  Peering connections
+ * are not modelled yet: no route can target them.
  */
 #include <errno.h>
 #include <string.h>
@@ -96,12 +96,18 @@ core_route_target_check(struct core_model *m, const struct core_rtb *rtb,
 {
 	const struct core_instance *inst;
 	const struct core_eni *eni;
+	const struct core_natgw *gw;
 	struct core_eni *enis[CORE_INSTANCE_ENIS_MAX];
 
 	switch (spec->target_type) {
 	case CORE_TARGET_NATGW:
-		return core_fail(err, "InvalidNatGatewayID.NotFound",
-		    "The natGateway ID '%s' does not exist", spec->target);
+		gw = core_find(m, CORE_NATGW, rtb->res.owner, spec->target);
+		if (gw == NULL || gw->state == CORE_NATGW_DELETED || gw->state == CORE_NATGW_FAILED)
+			return core_fail(err, "InvalidNatGatewayID.NotFound",
+			    "The natGateway ID '%s' does not exist", spec->target);
+		if (strcmp(gw->vpc_id, rtb->vpc_id) != 0)
+			return other_network(rtb, "NAT gateway", gw->res.id, err);
+		return 0;
 	case CORE_TARGET_INSTANCE:
 		inst = core_lookup(m, CORE_INSTANCE, rtb->res.owner, spec->target, err);
 		if (inst == NULL)
@@ -138,6 +144,7 @@ core_route_target_is_active(const struct core_model *m, const struct core_rtb *r
     const struct core_route *r)
 {
 	const struct core_instance *inst;
+	const struct core_natgw *gw;
 
 	switch (r->target_type) {
 	case CORE_TARGET_INSTANCE:
@@ -146,6 +153,9 @@ core_route_target_is_active(const struct core_model *m, const struct core_rtb *r
 		    inst->state == CORE_INSTANCE_RUNNING);
 	case CORE_TARGET_ENI:
 		return core_find(m, CORE_ENI, rtb->res.owner, r->target) != NULL;
+	case CORE_TARGET_NATGW:
+		gw = core_find(m, CORE_NATGW, rtb->res.owner, r->target);
+		return gw && core_natgw_is_live(gw);
 	default:
 		return false;
 	}

@@ -53,6 +53,7 @@ static const struct {
 	{ "quota.security-groups-per-interface", offsetof(struct core_config, sgs_per_eni) },
 	{ "quota.elastic-ips-per-region", offsetof(struct core_config, eips_per_region) },
 	{ "quota.instances-per-region", offsetof(struct core_config, instances_per_region) },
+	{ "quota.nat-gateways-per-availability-zone", offsetof(struct core_config, natgws_per_az) },
 };
 
 int

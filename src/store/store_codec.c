@@ -181,6 +181,19 @@ encode_type(const struct core_res *r)
 		    "assoc", x->assoc_id, "eni", x->eni_id, "private_ip",
 		    ip_json(x->private_ip));
 	}
+	case CORE_NATGW: {
+		const struct core_natgw *x = (const void *)r;
+
+		o = json_pack("{s:s, s:s, s:b, s:s, s:s, s:o, s:o, s:s, s:i, s:I}", "vpc",
+		    x->vpc_id, "subnet", x->subnet_id, "private", x->is_private, "alloc",
+		    x->alloc_id, "eni", x->eni_id, "private_ip", ip_json(x->private_ip),
+		    "public_ip", ip_json(x->public_ip), "assoc", x->assoc_id, "state",
+		    (int)x->state, "deleted", (json_int_t)x->delete_ms);
+		if (x->failure_code[0])
+			json_object_set_new(o, "failure", json_pack("[ss]", x->failure_code,
+			    x->failure_message));
+		return o;
+	}
 	default:
 		return json_object();
 	}
@@ -526,6 +539,32 @@ decode_type(struct core_res *r, json_t *o)
 			return -EINVAL;
 		return 0;
 	}
+	case CORE_NATGW: {
+		struct core_natgw *x = (void *)r;
+		json_t *f = json_object_get(o, "failure");
+		const char *code, *msg;
+		int state;
+
+		if (get_str(o, "vpc", x->vpc_id, sizeof(x->vpc_id)) ||
+		    get_str(o, "subnet", x->subnet_id, sizeof(x->subnet_id)) ||
+		    get_bool(o, "private", &x->is_private) ||
+		    get_str(o, "alloc", x->alloc_id, sizeof(x->alloc_id)) ||
+		    get_str(o, "eni", x->eni_id, sizeof(x->eni_id)) ||
+		    get_ip(json_object_get(o, "private_ip"), &x->private_ip) ||
+		    get_ip(json_object_get(o, "public_ip"), &x->public_ip) ||
+		    get_str(o, "assoc", x->assoc_id, sizeof(x->assoc_id)) ||
+		    get_int(o, "state", &state) || state < CORE_NATGW_PENDING ||
+		    state > CORE_NATGW_DELETED || get_int64(o, "deleted", &x->delete_ms))
+			return -EINVAL;
+		x->state = (enum core_natgw_state)state;
+		if (f) {
+			if (json_unpack(f, "[ss]", &code, &msg) || strlen(code) >= sizeof(x->failure_code))
+				return -EINVAL;
+			STR_COPY(x->failure_code, code);
+			STR_COPY(x->failure_message, msg);
+		}
+		return 0;
+	}
 	default:
 		return -EINVAL;
 	}
@@ -542,6 +581,7 @@ static const size_t type_size[] = {
 	[CORE_ENI] = sizeof(struct core_eni),
 	[CORE_INSTANCE] = sizeof(struct core_instance),
 	[CORE_EIP] = sizeof(struct core_eip),
+	[CORE_NATGW] = sizeof(struct core_natgw),
 };
 
 struct core_res *
