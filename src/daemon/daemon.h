@@ -29,6 +29,7 @@ struct daemon_config {
 	int log_level;
 	struct core_config core;
 	struct api_options api;
+	unsigned nat_idle_timeout;   /* seconds; 350 as on AWS */
 	char listen_host[64];
 };
 

@@ -55,7 +55,7 @@ usage(FILE *f)
 	    "quota.network-acls-per-vpc (200), quota.entries-per-network-acl (20),\n"
 	    "quota.security-groups-per-interface (5, at most 16),\n"
 	    "quota.elastic-ips-per-region (5), quota.instances-per-region (20),\n"
-	    "quota.nat-gateways-per-availability-zone (5), and\n"
+	    "quota.nat-gateways-per-availability-zone (5), nat-idle-timeout (350 s), and\n"
 	    "public-pool (198.51.100.0/24: Elastic and auto-assigned public addresses).\n"
 	    "\n"
 	    "On first start vpcd creates an administrator account and writes its keys\n"
@@ -140,34 +140,46 @@ glue_plan(void *arg)
 }
 
 struct state_req {
-	const struct dp_instance *changes;
+	const struct dp_state *changes;
 	size_t n;
 };
 
-/* Each change completes a transition, if the instance is still in it (a
- * user may have stopped or terminated it meanwhile). */
+/* Each change completes a transition, if the instance or gateway is still
+ * in it (a user may have stopped or terminated it meanwhile). */
 static int
 set_states(struct core_model *m, void *arg)
 {
-	static const enum core_instance_state from[] = {
+	static const enum core_instance_state inst_from[] = {
 		[CORE_INSTANCE_RUNNING] = CORE_INSTANCE_PENDING,
 		[CORE_INSTANCE_STOPPED] = CORE_INSTANCE_STOPPING,
 		[CORE_INSTANCE_TERMINATED] = CORE_INSTANCE_SHUTTING_DOWN,
 	};
+	static const enum core_natgw_state natgw_from[] = {
+		[CORE_NATGW_AVAILABLE] = CORE_NATGW_PENDING,
+		[CORE_NATGW_DELETED] = CORE_NATGW_DELETING,
+	};
 	struct state_req *r = arg;
 
 	for (size_t i = 0; i < r->n; i++) {
-		struct core_instance *inst = core_find(m, CORE_INSTANCE, NULL, r->changes[i].id);
-		enum core_instance_state st = r->changes[i].state;
+		const struct dp_state *c = &r->changes[i];
+		struct core_instance *inst;
+		struct core_natgw *gw;
 
-		if (inst && inst->state == from[st])
-			core_instance_set_state(m, inst, st);
+		if (c->type == CORE_NATGW) {
+			gw = core_find(m, CORE_NATGW, NULL, c->id);
+			if (gw && gw->state == natgw_from[c->state])
+				core_natgw_set_state(m, gw, c->state);
+		} else {
+			inst = core_find(m, CORE_INSTANCE, NULL, c->id);
+			if (inst && inst->state == inst_from[c->state])
+				core_instance_set_state(m, inst, c->state);
+		}
 	}
 	return 0;
 }
 
 static void
-glue_report(void *arg, const struct dp_instance *changes, size_t n)
+glue_report(void *arg, const struct dp_state *changes, size_t n)
 {
 	struct dp_glue *g = arg;
 	struct state_req r = { changes, n };
@@ -298,6 +310,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	dp_config_init(&dpcfg, cfg.data_dir);
+	dpcfg.nat_idle_timeout = cfg.nat_idle_timeout;
 	if (purge) {
 		/* Everything this data directory's daemon built in the kernel. */
 		log_init("vpcd", (enum log_level)cfg.log_level);

@@ -21,8 +21,9 @@
  *    analysed is what is installed.
  *
  * Names.  Every object vpcd creates is recognisable as its own:
- *  - a VPC's router namespace is "vpcd-<tag>-<vpc-id>", the simulated
- *    internet's edge router "vpcd-<tag>-edge" and its host "vpcd-<tag>-inet";
+ *  - a VPC's router namespace is "vpcd-<tag>-<vpc-id>", a NAT gateway's
+ *    "vpcd-<tag>-<nat-id>", the simulated internet's edge router
+ *    "vpcd-<tag>-edge" and its host "vpcd-<tag>-inet";
  *  - an instance's namespace is named after the instance id ("i-..."), so
  *    that `ip netns exec i-... CMD` works; it holds a marker link named
  *    "vpcd-<tag>" (a dummy link, or an ifb link on kernels without the
@@ -47,6 +48,7 @@ struct dp_config {
 	char data_dir[512];
 	struct core_cidr internet;   /* the simulated internet's hosts: 203.0.113.0/24 */
 	char run_as[32];             /* user that runs instance user data ("nobody") */
+	unsigned nat_idle_timeout;   /* seconds a NAT gateway keeps an idle connection (350) */
 };
 
 enum dp_ns_kind {
@@ -54,12 +56,13 @@ enum dp_ns_kind {
 	DP_NS_INSTANCE,   /* one per instance that is not terminated */
 	DP_NS_EDGE,       /* the simulated internet's router */
 	DP_NS_INTERNET,   /* the simulated internet's host (vpcctl internet) */
+	DP_NS_NATGW,      /* one per NAT gateway that is pending or available */
 };
 
 struct dp_ns {
 	char name[DP_NS_MAX];
 	enum dp_ns_kind kind;
-	char owner_id[CORE_ID_MAX];  /* the VPC or instance it stands for */
+	char owner_id[CORE_ID_MAX];  /* the VPC, instance or NAT gateway it stands for */
 };
 
 /* A veth pair; end [0] and end [1] each in a namespace. */
@@ -127,12 +130,15 @@ struct dp_boot {
 	char *script;                /* decoded user data; NULL: nothing to run */
 };
 
-/* Every instance not yet terminated, and its state: the reconciler moves
- * pending to running, stopping to stopped and shutting-down to terminated
- * once the kernel agrees. */
-struct dp_instance {
+/* Every instance not yet terminated and every NAT gateway on its way in
+ * or out, with its state: the reconciler moves an instance from pending to
+ * running, stopping to stopped and shutting-down to terminated, and a NAT
+ * gateway from pending to available and deleting to deleted, once the
+ * kernel agrees. */
+struct dp_state {
 	char id[CORE_ID_MAX];
-	enum core_instance_state state;
+	enum core_type type;         /* CORE_INSTANCE or CORE_NATGW */
+	int state;                   /* enum core_instance_state or core_natgw_state */
 };
 
 struct dp_plan {
@@ -153,8 +159,8 @@ struct dp_plan {
 	size_t n_nft;
 	struct dp_boot *boots;
 	size_t n_boots;
-	struct dp_instance *instances;
-	size_t n_instances;
+	struct dp_state *states;
+	size_t n_states;
 };
 
 /* The plan (dp_plan.c): pure. */
@@ -190,6 +196,7 @@ void dp_config_init(struct dp_config *cfg, const char *data_dir);
 void dp_router_ns(const struct dp_config *cfg, const char *vpc_id, char out[DP_NS_MAX]);
 void dp_edge_ns(const struct dp_config *cfg, char out[DP_NS_MAX]);
 void dp_internet_ns(const struct dp_config *cfg, char out[DP_NS_MAX]);
+void dp_natgw_ns(const struct dp_config *cfg, const char *natgw_id, char out[DP_NS_MAX]);
 /* The router-side interface of an ENI: "e" + its id's last 12 hex digits. */
 void dp_eni_ifname(const char *eni_id, char out[DP_IF_MAX]);
 /* The edge-side interface of a VPC's internet gateway link. */
@@ -237,16 +244,15 @@ const struct core_rtb *dp_vpc_single_rtb(const struct core_model *m,
  * at once after any failure) against what the kernel really holds, which
  * repairs drift.  A full pass makes way for a change that arrives while it
  * observes, and then goes on where it stopped, reading again only the
- * namespaces that the change touched.  Instance state changes it
- * makes true (pending -> running, stopping -> stopped, shutting-down ->
- * terminated) go back through 'report'.
+ * namespaces that the change touched.  The state changes it makes true
+ * (struct dp_state) go back through 'report'.
  */
 #define DP_FULL_PASS_MS 3000
 #define DP_FULL_PASS_MAX_MS 15000
 #define DP_FULL_PASS_SHARE 50      /* full passes take at most 1/50 of the time */
 #define DP_FULL_PASS_DEFER_MAX 100 /* changes one full pass makes way for */
 typedef struct dp_plan *(*dp_plan_fn)(void *arg);
-typedef void (*dp_report_fn)(void *arg, const struct dp_instance *changes, size_t n);
+typedef void (*dp_report_fn)(void *arg, const struct dp_state *changes, size_t n);
 struct dp_reconciler;
 struct dp_reconciler *dp_reconciler_new(const struct dp_config *cfg, dp_plan_fn plan,
     dp_report_fn report, void *arg);

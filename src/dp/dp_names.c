@@ -18,6 +18,7 @@ dp_config_init(struct dp_config *cfg, const char *data_dir)
 	free(real);
 	cfg->internet = (struct core_cidr){ 0xcb007100, 24 };  /* 203.0.113.0/24 */
 	STR_COPY(cfg->run_as, "nobody");
+	cfg->nat_idle_timeout = 350;
 }
 
 void
@@ -30,6 +31,12 @@ void
 dp_edge_ns(const struct dp_config *cfg, char out[DP_NS_MAX])
 {
 	snprintf(out, DP_NS_MAX, "vpcd-%s-edge", cfg->tag);
+}
+
+void
+dp_natgw_ns(const struct dp_config *cfg, const char *natgw_id, char out[DP_NS_MAX])
+{
+	snprintf(out, DP_NS_MAX, "vpcd-%s-%s", cfg->tag, natgw_id);
 }
 
 void

@@ -94,6 +94,16 @@ add_sysctl(struct dp_plan *p, const char *ns, const char *value, const char *fmt
 	va_end(ap);
 }
 
+static void
+add_state(struct dp_plan *p, const struct core_res *r, int state)
+{
+	struct dp_state *st = PUSH(p->states, p->n_states);
+
+	STR_COPY(st->id, r->id);
+	st->type = r->type;
+	st->state = state;
+}
+
 /* Whether an instance has a namespace: from launch until it shuts down. */
 static bool
 instance_has_ns(const struct core_instance *inst)
@@ -102,19 +112,42 @@ instance_has_ns(const struct core_instance *inst)
 	    inst->state != CORE_INSTANCE_SHUTTING_DOWN;
 }
 
-/* The instance an ENI is plugged into, if that instance is up: a stopped
- * instance keeps its namespace but its interfaces are unplugged, so it
- * answers nothing, as on AWS. */
-static const struct core_instance *
-eni_instance(const struct core_model *m, const struct core_eni *eni)
+/*
+ * Where an ENI is plugged in, if anywhere: the namespace, the interface
+ * name there and whether it is the namespace's first (default route).
+ * An instance's ENIs while it is up (a stopped instance keeps its
+ * namespace but its interfaces are unplugged, so it answers nothing, as
+ * on AWS); a NAT gateway's while it is pending or available.
+ */
+struct dp_plug {
+	char ns[DP_NS_MAX];
+	char ifname[DP_IF_MAX];
+	bool is_primary;
+};
+
+static bool
+eni_plug(const struct core_model *m, const struct dp_config *cfg, const struct core_eni *eni,
+    struct dp_plug *out)
 {
 	const struct core_instance *inst;
+	const struct core_natgw *gw;
 
-	if (eni->instance_id[0] == '\0')
-		return NULL;
-	inst = core_find(m, CORE_INSTANCE, eni->res.owner, eni->instance_id);
-	return inst && (inst->state == CORE_INSTANCE_PENDING ||
-	    inst->state == CORE_INSTANCE_RUNNING) ? inst : NULL;
+	if (eni->instance_id[0]) {
+		inst = core_find(m, CORE_INSTANCE, eni->res.owner, eni->instance_id);
+		if (inst == NULL || (inst->state != CORE_INSTANCE_PENDING &&
+		    inst->state != CORE_INSTANCE_RUNNING))
+			return false;
+		STR_COPY(out->ns, inst->res.id);
+		snprintf(out->ifname, sizeof(out->ifname), "eth%d", eni->device_index);
+		out->is_primary = eni->device_index == 0;
+		return true;
+	}
+	if ((gw = core_natgw_of_eni(m, eni)) == NULL || !core_natgw_is_live(gw))
+		return false;
+	dp_natgw_ns(cfg, gw->res.id, out->ns);
+	STR_COPY(out->ifname, "eth0");
+	out->is_primary = true;
+	return true;
 }
 
 /* The ENI's public address and which of its private addresses it maps:
@@ -189,14 +222,16 @@ dp_vpc_single_rtb(const struct core_model *m, const struct core_vpc *vpc)
  * when it is the VPC's only one (then "local" is what no ENI route
  * matched: unreachable). */
 static void
-plan_rtb(struct dp_plan *p, const struct core_model *m, const struct core_rtb *rtb,
-    const char *ns, bool has_igw, uint32_t table)
+plan_rtb(struct dp_plan *p, const struct core_model *m, const struct dp_config *cfg,
+    const struct core_rtb *rtb, const char *ns, bool has_igw, uint32_t table)
 {
 	bool has_default = false;
 
 	for (size_t i = 0; i < rtb->n_routes; i++) {
 		const struct core_route *rt = &rtb->routes[i];
 		const struct core_eni *eni = NULL;
+		const struct core_natgw *gw;
+		struct dp_plug plug;
 		struct dp_route *r;
 
 		has_default |= rt->dst.len == 0;
@@ -228,12 +263,18 @@ plan_rtb(struct dp_plan *p, const struct core_model *m, const struct core_rtb *r
 			if (core_route_is_active(m, rtb, rt))
 				eni = core_find(m, CORE_ENI, rtb->res.owner, rt->target);
 			break;
+		case CORE_TARGET_NATGW:
+			gw = core_find(m, CORE_NATGW, rtb->res.owner, rt->target);
+			if (gw && core_natgw_is_live(gw))
+				eni = core_find(m, CORE_ENI, rtb->res.owner, gw->eni_id);
+			break;
 		default:
 			break;
 		}
-		if (eni && eni_instance(m, eni)) {
-			/* Forward to the interface's primary address: a NAT or
-			 * appliance instance receives what is not its own. */
+		if (eni && eni_plug(m, cfg, eni, &plug)) {
+			/* Forward to the interface's primary address: a NAT
+			 * gateway, NAT or appliance instance receives what is
+			 * not its own. */
 			r = add_route(p, ns, table, rt->dst, DP_ROUTE_UNICAST);
 			r->gw = eni->ips[0];
 			r->is_onlink = true;
@@ -266,7 +307,7 @@ plan_vpc(struct dp_plan *p, const struct core_model *m, const struct core_vpc *v
 	add_sysctl(p, ns, "0", "net/ipv4/conf/default/rp_filter");
 
 	if (single) {
-		plan_rtb(p, m, single, ns, igw != NULL, DP_TABLE_MAIN);
+		plan_rtb(p, m, cfg, single, ns, igw != NULL, DP_TABLE_MAIN);
 	} else {
 		CORE_FOREACH(m, CORE_RTB, r) {
 			const struct core_rtb *rtb = (const struct core_rtb *)r;
@@ -276,7 +317,7 @@ plan_vpc(struct dp_plan *p, const struct core_model *m, const struct core_vpc *v
 				continue;
 			add_rule(p, ns, DP_RULE_PRIO_RTB, dp_rtb_table(rtb), 0xffffffff,
 			    dp_rtb_table(rtb), DP_ROUTE_UNICAST);
-			plan_rtb(p, m, rtb, ns, igw != NULL, dp_rtb_table(rtb));
+			plan_rtb(p, m, cfg, rtb, ns, igw != NULL, dp_rtb_table(rtb));
 		}
 		add_rule(p, ns, DP_RULE_PRIO_ENI, 0, 0, DP_TABLE_ENI, DP_ROUTE_UNICAST);
 		add_rule(p, ns, DP_RULE_PRIO_END, 0, 0, 0, DP_ROUTE_UNREACHABLE);
@@ -284,18 +325,16 @@ plan_vpc(struct dp_plan *p, const struct core_model *m, const struct core_vpc *v
 
 	CORE_FOREACH(m, CORE_ENI, r) {
 		const struct core_eni *eni = (const struct core_eni *)r;
-		const struct core_instance *inst;
 		const struct core_subnet *sn;
-		char ins_if[DP_IF_MAX];
+		struct dp_plug plug;
 		uint32_t pub, priv;
 
 		if (strcmp(r->owner, vpc->res.owner) != 0 || strcmp(eni->vpc_id, vpc->res.id) != 0 ||
-		    (inst = eni_instance(m, eni)) == NULL ||
+		    !eni_plug(m, cfg, eni, &plug) ||
 		    (sn = core_find(m, CORE_SUBNET, r->owner, eni->subnet_id)) == NULL)
 			continue;
 		dp_eni_ifname(eni->res.id, ifname);
-		snprintf(ins_if, sizeof(ins_if), "eth%d", eni->device_index);
-		add_link(p, ns, ifname, inst->res.id, ins_if, eni->mac);
+		add_link(p, ns, ifname, plug.ns, plug.ifname, eni->mac);
 		/* The router answers for the subnet's .1 on every ENI, and by
 		 * proxy ARP for every other address: there is no broadcast
 		 * domain between instances, even in one subnet. */
@@ -307,14 +346,14 @@ plan_vpc(struct dp_plan *p, const struct core_model *m, const struct core_vpc *v
 			    (struct core_cidr){ eni->ips[i], 32 }, DP_ROUTE_UNICAST);
 
 			STR_COPY(rt->dev, ifname);
-			add_addr(p, inst->res.id, ins_if, eni->ips[i], sn->cidr.len);
+			add_addr(p, plug.ns, plug.ifname, eni->ips[i], sn->cidr.len);
 		}
-		if (eni->device_index == 0) {
-			struct dp_route *rt = add_route(p, inst->res.id, 254,
+		if (plug.is_primary) {
+			struct dp_route *rt = add_route(p, plug.ns, 254,
 			    (struct core_cidr){ 0, 0 }, DP_ROUTE_UNICAST);
 
 			rt->gw = sn->cidr.addr + 1;
-			STR_COPY(rt->dev, ins_if);
+			STR_COPY(rt->dev, plug.ifname);
 		}
 		if (igw && eni_public(m, eni, &pub, &priv)) {
 			struct dp_route *rt = add_route(p, edge, 254, (struct core_cidr){ pub, 32 },
@@ -360,6 +399,79 @@ plan_nat_instance(struct dp_plan *p, const struct core_model *m,
 	    "\t}\n", ip);
 	nft = PUSH(p->nft, p->n_nft);
 	STR_COPY(nft->ns, inst->res.id);
+	nft->text = dp_nft_end(&b, &p->arena, nft->hash);
+	buf_fini(&b);
+}
+
+/*
+ * A NAT gateway: its namespace forwards what arrives on eth0 for other
+ * addresses and translates the source to its own address, with ports
+ * 1024-56023 (55,000 connections per destination address, port and
+ * protocol, as on AWS); nothing that does not belong to a connection
+ * reaches it or through it.  A TCP connection idle for the idle timeout
+ * (350 s) is forgotten, and the client's next packet gets a reset (strict
+ * TCP tracking: a packet out of the blue is invalid, not a new
+ * connection).  Named counters give the CloudWatch metrics; a
+ * connection's first reply marks it established (bit 0 of the conntrack
+ * mark, which nothing else uses here).
+ */
+static void
+plan_natgw(struct dp_plan *p, const struct dp_config *cfg, const struct core_natgw *gw)
+{
+	static const char *const counters[] = {
+		"in_from_source", "in_from_destination", "out_to_destination", "out_to_source",
+		"attempts", "established", "dropped", "idle_resets",
+	};
+	char ns[DP_NS_MAX], ip[16], idle[16];
+	struct dp_nft *nft;
+	struct buf b;
+
+	dp_natgw_ns(cfg, gw->res.id, ns);
+	add_ns(p, ns, DP_NS_NATGW, gw->res.id);
+	add_sysctl(p, ns, "1", "net/ipv4/ip_forward");
+	add_sysctl(p, ns, "0", "net/netfilter/nf_conntrack_tcp_loose");
+	snprintf(idle, sizeof(idle), "%u", cfg->nat_idle_timeout);
+	add_sysctl(p, ns, idle, "net/netfilter/nf_conntrack_tcp_timeout_established");
+	add_sysctl(p, ns, idle, "net/netfilter/nf_conntrack_udp_timeout_stream");
+	core_ip_format(gw->private_ip, ip);
+	buf_init(&b);
+	dp_nft_begin(&b);
+	for (size_t i = 0; i < ARRAY_SIZE(counters); i++)
+		buf_printf(&b, "\tcounter %s {\n\t}\n", counters[i]);
+	buf_printf(&b,
+	    "\tchain prerouting {\n"
+	    "\t\ttype filter hook prerouting priority mangle; policy accept;\n"
+	    "\t\tmeta nfproto != ipv4 drop\n"
+	    "\t}\n"
+	    "\tchain input {\n"
+	    "\t\ttype filter hook input priority filter; policy accept;\n"
+	    "\t\tct state established,related accept\n"
+	    "\t\tcounter name \"dropped\" drop\n"
+	    "\t}\n"
+	    "\tchain forward {\n"
+	    "\t\ttype filter hook forward priority filter; policy accept;\n"
+	    "\t\tct state invalid meta l4proto tcp counter name \"idle_resets\" "
+	    "reject with tcp reset\n"
+	    "\t\tct state invalid counter name \"dropped\" drop\n"
+	    "\t\tct state new counter name \"attempts\"\n"
+	    "\t\tct state established ct direction reply ct mark & 0x1 == 0x0 "
+	    "ct mark set ct mark | 0x1 counter name \"established\"\n"
+	    "\t\tct direction original counter name \"in_from_source\"\n"
+	    "\t\tct direction reply counter name \"in_from_destination\"\n"
+	    "\t}\n"
+	    "\tchain nat_postrouting {\n"
+	    "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+	    "\t\toifname \"eth0\" ip saddr != %s meta l4proto { tcp, udp } "
+	    "snat ip to %s:1024-56023\n"
+	    "\t\toifname \"eth0\" ip saddr != %s snat ip to %s\n"
+	    "\t}\n"
+	    "\tchain postrouting {\n"
+	    "\t\ttype filter hook postrouting priority srcnat + 10; policy accept;\n"
+	    "\t\tct direction original counter name \"out_to_destination\"\n"
+	    "\t\tct direction reply counter name \"out_to_source\"\n"
+	    "\t}\n", ip, ip, ip, ip);
+	nft = PUSH(p->nft, p->n_nft);
+	STR_COPY(nft->ns, ns);
 	nft->text = dp_nft_end(&b, &p->arena, nft->hash);
 	buf_fini(&b);
 }
@@ -493,15 +605,20 @@ dp_plan_build(const struct core_model *m, const struct dp_config *cfg)
 		plan_vpc(p, m, (const struct core_vpc *)r, cfg, edge);
 	CORE_FOREACH(m, CORE_INSTANCE, r) {
 		const struct core_instance *inst = (const struct core_instance *)r;
-		struct dp_instance *di;
 
 		if (inst->state == CORE_INSTANCE_TERMINATED)
 			continue;
-		di = PUSH(p->instances, p->n_instances);
-		STR_COPY(di->id, inst->res.id);
-		di->state = inst->state;
+		add_state(p, r, (int)inst->state);
 		if (instance_has_ns(inst))
 			plan_instance(p, m, inst);
+	}
+	CORE_FOREACH(m, CORE_NATGW, r) {
+		const struct core_natgw *nat = (const struct core_natgw *)r;
+
+		if (nat->state == CORE_NATGW_PENDING || nat->state == CORE_NATGW_DELETING)
+			add_state(p, r, (int)nat->state);
+		if (core_natgw_is_live(nat))
+			plan_natgw(p, cfg, nat);
 	}
 
 	dp_plan_sort(p);
@@ -576,7 +693,7 @@ dp_plan_free(struct dp_plan *p)
 	free(p->sysctls);
 	free(p->nft);
 	free(p->boots);
-	free(p->instances);
+	free(p->states);
 	arena_fini(&p->arena);
 	free(p);
 }
@@ -591,7 +708,7 @@ static const char *const route_types[] = {
 void
 dp_plan_dump(const struct dp_plan *p, struct buf *out)
 {
-	static const char *const kinds[] = { "router", "instance", "edge", "internet" };
+	static const char *const kinds[] = { "router", "instance", "edge", "internet", "natgw" };
 	char a[16], b[16];
 
 	for (size_t i = 0; i < p->n_ns; i++)
@@ -638,7 +755,7 @@ dp_plan_dump(const struct dp_plan *p, struct buf *out)
 	for (size_t i = 0; i < p->n_boots; i++)
 		buf_printf(out, "boot %s %u %s\n", p->boots[i].instance_id, p->boots[i].boot,
 		    p->boots[i].script ? "user-data" : "-");
-	for (size_t i = 0; i < p->n_instances; i++)
-		buf_printf(out, "instance %s state %d\n", p->instances[i].id,
-		    (int)p->instances[i].state);
+	for (size_t i = 0; i < p->n_states; i++)
+		buf_printf(out, "%s %s state %d\n", core_type_name(p->states[i].type),
+		    p->states[i].id, p->states[i].state);
 }

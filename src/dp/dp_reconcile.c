@@ -853,39 +853,46 @@ apply_boots(struct pass *p, const struct dp_plan *want)
 	}
 }
 
-/* The instance states this pass made true. */
+/* The state an instance or NAT gateway reaches with this pass, or -1. */
+static int
+reached(struct pass *p, const struct dp_state *in)
+{
+	char ns[DP_NS_MAX];
+
+	if (in->type == CORE_NATGW) {
+		if (in->state == CORE_NATGW_PENDING)
+			return p->failed ? -1 : CORE_NATGW_AVAILABLE;
+		dp_natgw_ns(&p->r->cfg, in->id, ns);  /* deleting */
+		return dp_ns_exists(ns) && !ns_gone(p, ns) ? -1 : CORE_NATGW_DELETED;
+	}
+	switch (in->state) {
+	case CORE_INSTANCE_PENDING:
+		return p->failed ? -1 : CORE_INSTANCE_RUNNING;
+	case CORE_INSTANCE_STOPPING:
+		dp_ns_kill_all(in->id);
+		return CORE_INSTANCE_STOPPED;
+	case CORE_INSTANCE_SHUTTING_DOWN:
+		return dp_ns_exists(in->id) && !ns_gone(p, in->id) ? -1 :
+		    CORE_INSTANCE_TERMINATED;
+	default:
+		return -1;
+	}
+}
+
+/* The states this pass made true. */
 static void
 report_states(struct pass *p, const struct dp_plan *want)
 {
-	struct dp_instance *changes = NULL;
+	struct dp_state *changes = NULL;
 	size_t n = 0;
 
-	for (size_t i = 0; i < want->n_instances; i++) {
-		const struct dp_instance *in = &want->instances[i];
-		struct dp_instance *c;
+	for (size_t i = 0; i < want->n_states; i++) {
+		int to = reached(p, &want->states[i]);
 
-		switch (in->state) {
-		case CORE_INSTANCE_PENDING:
-			if (p->failed)
-				continue;
-			c = PUSH(changes, n);
-			c->state = CORE_INSTANCE_RUNNING;
-			break;
-		case CORE_INSTANCE_STOPPING:
-			dp_ns_kill_all(in->id);
-			c = PUSH(changes, n);
-			c->state = CORE_INSTANCE_STOPPED;
-			break;
-		case CORE_INSTANCE_SHUTTING_DOWN:
-			if (dp_ns_exists(in->id) && !ns_gone(p, in->id))
-				continue;
-			c = PUSH(changes, n);
-			c->state = CORE_INSTANCE_TERMINATED;
-			break;
-		default:
+		if (to < 0)
 			continue;
-		}
-		STR_COPY(c->id, in->id);
+		*PUSH(changes, n) = want->states[i];
+		changes[n - 1].state = to;
 	}
 	if (n && p->r->report_fn)
 		p->r->report_fn(p->r->arg, changes, n);

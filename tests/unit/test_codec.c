@@ -586,7 +586,7 @@ test_ops(void)
 	CHECK(ec2_op_find("AllocateAddress") == &ec2_ops[0] &&
 	    ec2_op_find("UpdateSecurityGroupRuleDescriptionsIngress") ==
 	    &ec2_ops[ec2_n_ops - 1], "first and last operations are found");
-	CHECK(ec2_op_find("CreateNatGateway") == NULL && ec2_op_find("") == NULL &&
+	CHECK(ec2_op_find("CreateVpnGateway") == NULL && ec2_op_find("") == NULL &&
 	    ec2_op_find("createvpc") == NULL, "unknown operations are not");
 }
 

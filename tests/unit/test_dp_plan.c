@@ -186,6 +186,59 @@ test_one_table(void)
 	core_model_fini(&m);
 }
 
+/* A NAT gateway in the front subnet and the app and db subnets' default
+ * route (the main table) to it: its namespace, its interface plugged in
+ * like an instance's, the route via its address, its own table. */
+static void
+test_natgw(void)
+{
+	const char *owner = "111111111111";
+	struct core_model m;
+	struct core_error err;
+	struct core_vpc *vpc;
+	struct core_eip *eip;
+	struct core_natgw *gw;
+	struct core_eni *eni;
+	struct dp_plan *p;
+	struct buf a;
+
+	core_model_init(&m, &cfg);
+	m.is_dataplane_none = false;
+	build_seed(&m, false);
+	vpc = core_find(&m, CORE_VPC, owner, "vpc-00000000000000001");
+	core_eip_allocate(&m, owner, &eip, &err);
+	CHECK(core_natgw_create(&m, owner, &(struct core_natgw_spec){
+	    .subnet = core_find(&m, CORE_SUBNET, owner, "subnet-0000000000000f001"), .eip = eip },
+	    &gw, &err) == 0 && gw->state == CORE_NATGW_PENDING, "a pending NAT gateway");
+	fix_id(&m, &gw->res, "nat-0000000000000000e");
+	eni = core_find(&m, CORE_ENI, owner, gw->eni_id);
+	fix_id(&m, &eni->res, "eni-0000000000000000e");
+	STR_COPY(gw->eni_id, eni->res.id);
+	STR_COPY(eni->mac, "02:00:00:00:00:0e");
+	core_route_create(&m, core_rtb_main(&m, vpc), &(struct core_route_spec){
+	    cidr("0.0.0.0/0"), CORE_TARGET_NATGW, gw->res.id }, &err);
+	buf_init(&a);
+	p = dp_plan_build(&m, &dcfg);
+	dp_plan_dump(p, &a);
+	golden("natgw", a.data);
+	for (size_t i = 0; i < p->n_nft; i++)
+		if (strstr(p->nft[i].ns, gw->res.id))
+			golden("natgw_table", p->nft[i].text);
+	dp_plan_free(p);
+	/* Deleting: the namespace goes, the route becomes a blackhole. */
+	core_natgw_delete(&m, gw, &err);
+	p = dp_plan_build(&m, &dcfg);
+	buf_reset(&a);
+	dp_plan_dump(p, &a);
+	CHECK(strstr(a.data, "nat-0000000000000000e state 3") &&
+	    !strstr(a.data, "ns vpcd-abcdef-nat-") &&
+	    strstr(a.data, "table 1003 0.0.0.0/0 blackhole"),
+	    "a deleting gateway has no namespace and its routes are blackholes");
+	dp_plan_free(p);
+	buf_fini(&a);
+	core_model_fini(&m);
+}
+
 int
 main(void)
 {
@@ -197,6 +250,7 @@ main(void)
 	dp_config_init(&dcfg, "/nonexistent/vpcd-golden");
 	STR_COPY(dcfg.tag, "abcdef");
 	test_one_table();
+	test_natgw();
 	core_model_init(&m, &cfg);
 	build_seed(&m, false);
 
