@@ -114,6 +114,23 @@ class Daemon:
         return boto3.client("ec2", region_name="us-east-1", endpoint_url=self.endpoint,
                             aws_access_key_id=key, aws_secret_access_key=secret, config=cfg)
 
+    def metrics(self, path="/metrics"):
+        """GET /metrics, unsigned: {(name, ((label, value), ...)): value}."""
+        import urllib.request
+        with urllib.request.urlopen(self.endpoint + path, timeout=10) as r:
+            assert r.status == 200
+            assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+            text = r.read().decode()
+        out = {}
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            series, value = line.rsplit(" ", 1)
+            name, _, labels = series.partition("{")
+            pairs = tuple(tuple(kv.split("=", 1)) for kv in labels.rstrip("}").split(",") if kv)
+            out[(name, tuple((k, v.strip('"')) for k, v in pairs))] = float(value)
+        return out
+
     def vpcctl(self, *args, check=True):
         r = subprocess.run([VPCCTL, "--data-dir", self.data_dir] + list(args),
                            capture_output=True, text=True, stdin=subprocess.DEVNULL)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
 struct core_model;
 struct store;
 
@@ -36,6 +37,12 @@ struct api_options {
 	 * data plane's reconciler is woken this way); may be NULL. */
 	void (*on_commit)(void *arg);
 	void *on_commit_arg;
+	/* GET <metrics_path> answers the Prometheus text format without a
+	 * signature: the API's request metrics, then what 'metrics' adds
+	 * (may be NULL).  NULL path: no metrics endpoint. */
+	const char *metrics_path;
+	void (*metrics)(void *arg, struct buf *out);
+	void *metrics_arg;
 };
 void api_options_defaults(struct api_options *opt);
 

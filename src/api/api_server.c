@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "api_int.h"
+#include "api_metrics.h"
 #include "api_sigv4.h"
 #include "store/store.h"
 
@@ -53,6 +54,7 @@ struct api_server {
 	pthread_cond_t qcond;
 	struct api_job *qhead, *qtail;
 	bool stopping;
+	struct api_metrics *metrics;
 };
 
 /* One HTTP request, from its first byte until MHD has sent the answer. */
@@ -91,6 +93,7 @@ api_options_defaults(struct api_options *opt)
 	opt->max_header = 64 << 10;
 	opt->idle_timeout_s = 60;
 	opt->max_connections = 4096;
+	opt->metrics_path = "/metrics";
 }
 
 static void
@@ -671,12 +674,46 @@ send_answer(struct api_req *req)
 	    req->owner ? req->owner : "-", req->op ? req->op->name : "-", req->status,
 	    req->status == 200 ? "OK" : req->err.code ? req->err.code : "-",
 	    (double)(time_mono_ns() - req->start_ns) / 1e6);
+	api_metrics_observe(req->srv->metrics, req->op, req->status,
+	    time_mono_ns() - req->start_ns);
 	resp = MHD_create_response_from_buffer(len, buf_steal(&req->resp), MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", "text/xml;charset=UTF-8");
 	MHD_add_response_header(resp, "x-amzn-RequestId", req->request_id);
 	r = MHD_queue_response(req->con, (unsigned)req->status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+/* Whether the request is GET <metrics path> (a query string is ignored). */
+static bool
+is_metrics(const struct api_req *req, const char *method)
+{
+	const char *path = req->srv->opt.metrics_path;
+	size_t n = path ? strlen(path) : 0;
+
+	return n && strcmp(method, "GET") == 0 && strncmp(req->target, path, n) == 0 &&
+	    (req->target[n] == '\0' || req->target[n] == '?');
+}
+
+static enum MHD_Result
+send_metrics(struct api_req *req)
+{
+	struct api_server *srv = req->srv;
+	struct MHD_Response *resp;
+	enum MHD_Result r;
+	size_t len;
+
+	api_metrics_render(srv->metrics, &req->resp);
+	if (srv->opt.metrics)
+		srv->opt.metrics(srv->opt.metrics_arg, &req->resp);
+	len = req->resp.len;
+	resp = MHD_create_response_from_buffer(len, buf_steal(&req->resp), MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	r = MHD_queue_response(req->con, 200, resp);
 	MHD_destroy_response(resp);
 	return r;
 }
@@ -701,6 +738,8 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 		size_t header_size = strlen(req->target) + strlen(method) + 16;
 
 		req->con = con;
+		if (is_metrics(req, method))
+			return send_metrics(req);
 		MHD_get_connection_values(con, MHD_HEADER_KIND, add_header_size, &header_size);
 		if (header_size > req->srv->opt.max_header) {
 			fail_req(req, "RequestHeaderSectionTooLarge",
@@ -793,6 +832,7 @@ api_server_start(const struct api_options *opt, struct core_model *model, struct
 	srv->opt = *opt;
 	srv->model = model;
 	srv->store = store;
+	srv->metrics = api_metrics_new();
 	if (inet_pton(AF_INET, opt->listen_host, &sin->sin_addr) == 1) {
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(opt->listen_port);
@@ -862,5 +902,6 @@ api_server_stop(struct api_server *srv)
 	pthread_rwlock_destroy(&srv->lock);
 	pthread_mutex_destroy(&srv->qlock);
 	pthread_cond_destroy(&srv->qcond);
+	api_metrics_free(srv->metrics);
 	free(srv);
 }

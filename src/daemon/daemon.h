@@ -30,6 +30,7 @@ struct daemon_config {
 	struct core_config core;
 	struct api_options api;
 	unsigned nat_idle_timeout;   /* seconds; 350 as on AWS */
+	char metrics_path[64];       /* "" for no metrics endpoint */
 	char listen_host[64];
 };
 
@@ -52,5 +53,9 @@ struct daemon_ctl;
 int daemon_ctl_start(const char *data_dir, struct api_server *srv, const struct dp_config *dp,
     struct daemon_ctl **out);
 void daemon_ctl_stop(struct daemon_ctl *ctl);
+
+/* The metrics GET /metrics adds to the API's own (daemon_metrics.c): per
+ * NAT gateway, read from the data plane 'dp' (NULL: none). */
+void daemon_metrics(struct api_server *srv, const struct dp_config *dp, struct buf *out);
 
 #endif

@@ -18,6 +18,7 @@ daemon_config_defaults(struct daemon_config *cfg)
 	core_config_defaults(&cfg->core);
 	api_options_defaults(&cfg->api);
 	cfg->nat_idle_timeout = 350;
+	STR_COPY(cfg->metrics_path, "/metrics");
 }
 
 static int
@@ -128,6 +129,11 @@ daemon_config_set(struct daemon_config *cfg, const char *key, const char *v, cha
 		if (parse_uint(v, 3600, &n) || n == 0)
 			goto bad;
 		cfg->api.idle_timeout_s = (unsigned)n;
+	} else if (strcmp(key, "metrics-path") == 0) {
+		/* GET <path> serves the metrics; "" turns them off. */
+		if (strlen(v) >= sizeof(cfg->metrics_path) || (*v && *v != '/'))
+			goto bad;
+		STR_COPY(cfg->metrics_path, v);
 	} else if (strcmp(key, "nat-idle-timeout") == 0) {
 		/* AWS's is fixed; a shorter one lets tests see it pass. */
 		if (parse_uint(v, 86400, &n) || n == 0)
@@ -228,6 +234,7 @@ daemon_config_finish(struct daemon_config *cfg, char *err, size_t err_size)
 	cfg->listen_host[hlen] = '\0';
 	cfg->api.listen_host = cfg->listen_host;
 	cfg->api.listen_port = (uint16_t)port;
+	cfg->api.metrics_path = cfg->metrics_path[0] ? cfg->metrics_path : NULL;
 	/* Zones follow the region unless set; letters ("a,b,c") are in it. */
 	if (!cfg->is_zones_set) {
 		cfg->core.n_azs = 3;

@@ -55,7 +55,8 @@ usage(FILE *f)
 	    "quota.network-acls-per-vpc (200), quota.entries-per-network-acl (20),\n"
 	    "quota.security-groups-per-interface (5, at most 16),\n"
 	    "quota.elastic-ips-per-region (5), quota.instances-per-region (20),\n"
-	    "quota.nat-gateways-per-availability-zone (5), nat-idle-timeout (350 s), and\n"
+	    "quota.nat-gateways-per-availability-zone (5), nat-idle-timeout (350 s),\n"
+	    "metrics-path (/metrics; empty: no metrics endpoint), and\n"
 	    "public-pool (198.51.100.0/24: Elastic and auto-assigned public addresses).\n"
 	    "\n"
 	    "On first start vpcd creates an administrator account and writes its keys\n"
@@ -185,6 +186,14 @@ glue_report(void *arg, const struct dp_state *changes, size_t n)
 	struct state_req r = { changes, n };
 
 	api_server_exec(g->srv, set_states, &r);
+}
+
+static void
+glue_metrics(void *arg, struct buf *out)
+{
+	struct dp_glue *g = arg;
+
+	daemon_metrics(g->srv, g->rec ? g->cfg : NULL, out);
 }
 
 static void
@@ -354,6 +363,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	cfg.api.data_dir = cfg.data_dir;
+	cfg.api.metrics = glue_metrics;
+	cfg.api.metrics_arg = &glue;
 	if (cfg.dataplane == DAEMON_DP_LINUX) {
 		/* Reconcile before serving: adopt what is right, repair the rest. */
 		struct dp_plan *plan = dp_plan_build(&model, &dpcfg);

@@ -237,6 +237,37 @@ const struct core_rtb *dp_vpc_single_rtb(const struct core_model *m,
     const struct core_vpc *vpc);
 
 /*
+ * A NAT gateway's named nftables counters (see plan_natgw()): name and
+ * what it counts.
+ */
+#define DP_NATGW_COUNTERS(X)                                                        \
+	X(IN_FROM_SOURCE, "in_from_source", "received from clients in the VPC")     \
+	X(IN_FROM_DESTINATION, "in_from_destination", "received from destinations") \
+	X(OUT_TO_DESTINATION, "out_to_destination", "sent to destinations")         \
+	X(OUT_TO_SOURCE, "out_to_source", "sent to clients")                        \
+	X(ATTEMPTS, "attempts", "first packets of new connections")                 \
+	X(ESTABLISHED, "established", "first replies of connections")               \
+	X(DROPPED, "dropped", "packets dropped (invalid or unsolicited)")           \
+	X(IDLE_RESETS, "idle_resets", "resets sent for connections past the idle timeout")
+enum dp_natgw_counter {
+#define X(e, name, doc) DP_NATGW_##e,
+	DP_NATGW_COUNTERS(X)
+#undef X
+	DP_NATGW_N_COUNTERS
+};
+
+/* What /metrics shows of a NAT gateway, read from its namespace
+ * (dp_stats.c). */
+struct dp_natgw_stats {
+	uint64_t packets[DP_NATGW_N_COUNTERS];
+	uint64_t bytes[DP_NATGW_N_COUNTERS];
+	uint64_t active;          /* TCP connections in state established */
+	uint64_t insert_failed;   /* new connections that found no free port */
+};
+int dp_natgw_stats(const struct dp_config *cfg, const char *natgw_id,
+    struct dp_natgw_stats *out);
+
+/*
  * The reconciler (dp_reconcile.c): one thread that keeps the kernel equal
  * to the plan.  It takes a fresh plan after every commit (dp_reconciler_kick)
  * and applies the difference against what it applied last; every

@@ -419,8 +419,9 @@ static void
 plan_natgw(struct dp_plan *p, const struct dp_config *cfg, const struct core_natgw *gw)
 {
 	static const char *const counters[] = {
-		"in_from_source", "in_from_destination", "out_to_destination", "out_to_source",
-		"attempts", "established", "dropped", "idle_resets",
+#define X(e, name, doc) name,
+		DP_NATGW_COUNTERS(X)
+#undef X
 	};
 	char ns[DP_NS_MAX], ip[16], idle[16];
 	struct dp_nft *nft;

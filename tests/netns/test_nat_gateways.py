@@ -85,6 +85,13 @@ def ask(dp, instance):
     return r.stdout.strip() if r.returncode == 0 else None
 
 
+def natgw_metrics(dp, nid):
+    """The gateway's samples from GET /metrics, by metric name."""
+    pre = "vpcd_nat_gateway_"
+    return {k[0][len(pre):]: v for k, v in dp.metrics().items()
+            if k[0].startswith(pre) and k[1] == (("nat_gateway_id", nid),)}
+
+
 def knock(dp, ip, port):
     """What a TCP connection attempt from the internet host meets."""
     code = ("import socket\n"
@@ -159,6 +166,25 @@ def test_private_subnet_reaches_out_and_nothing_reaches_in(make_site):
     assert knock(dp, s["eip"], 9000) == "timeout"
     assert knock(dp, s["inner_ip"], 22) in ("timeout", "unreachable")
     assert not dp.connects("internet", s["inner_ip"], 22)
+    # GET /metrics shows it as CloudWatch would: one connection in and out
+    # at least, the knocks dropped; while a connection is open it is active.
+    held = subprocess.Popen([VPCCTL, "--data-dir", dp.data_dir, "exec", s["inner"], "--",
+                             "/usr/bin/python3", "-c", IDLE, "3"], stdout=subprocess.PIPE,
+                            text=True, stdin=subprocess.DEVNULL)
+    try:
+        assert held.stdout.readline().strip() == "one"
+        m = natgw_metrics(dp, s["nat"])
+    finally:
+        held.kill()
+        held.wait()
+    assert m["active_connection_count"] == 1
+    assert m["connection_attempt_count"] >= 2 and m["connection_established_count"] >= 2
+    assert m["packets_in_from_source"] >= 4 and m["packets_out_to_destination"] >= 4
+    assert m["packets_in_from_destination"] >= 4 and m["packets_out_to_source"] >= 4
+    assert m["bytes_out_to_source"] > 0 and m["bytes_in_from_destination"] > 0
+    assert m["bytes_in_from_source"] == m["bytes_out_to_destination"] > 0
+    assert m["packets_drop_count"] >= 2
+    assert m["error_port_allocation"] == 0 and m["idle_timeout_count"] == 0
 
 
 def test_idle_connection_gets_a_reset(make_site):
@@ -172,6 +198,7 @@ def test_idle_connection_gets_a_reset(make_site):
     # the client's next packet with a reset, not a FIN.
     r = dp.run_in(s["inner"], "/usr/bin/python3", "-c", IDLE, "4")
     assert r.stdout.split() == ["one", "reset"], r.stderr
+    assert natgw_metrics(dp, s["nat"])["idle_timeout_count"] == 1
 
 
 def test_deleted_gateway_is_a_blackhole(make_site):
@@ -268,3 +295,6 @@ def test_55000_connections_per_destination(make_site):
         counter.wait()
     # Every datagram that got a port arrives from the Elastic IP.
     assert out == ["55000", "100", "1"]
+    m = natgw_metrics(dp, s["nat"])
+    assert m["error_port_allocation"] == 1000 and m["packets_drop_count"] >= 1000
+    assert m["packets_out_to_destination"] == 55100
