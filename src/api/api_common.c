@@ -344,10 +344,11 @@ api_describe_set(struct api_ctx *ctx, enum core_type type, const char *const *id
 			if (k == 0 || list[i] != list[k - 1])
 				list[k++] = list[i];
 	} else {
-		list = arena_array(ctx->arena, core_count_owned(ctx->model, type, ctx->owner) + 1,
-		    sizeof(*list));
+		/* Shared kinds (peering connections) are not all the caller's own. */
+		list = arena_array(ctx->arena, (type == CORE_PCX ? ctx->model->count[type] :
+		    core_count_owned(ctx->model, type, ctx->owner)) + 1, sizeof(*list));
 		CORE_FOREACH(ctx->model, type, r)
-			if (strcmp(r->owner, ctx->owner) == 0)
+			if (core_res_is_visible(r, ctx->owner))
 				list[k++] = r;
 	}
 	*set = list;

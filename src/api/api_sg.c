@@ -161,6 +161,36 @@ legacy_perm(struct api_ctx *ctx, const char *cidr, const char *proto, struct ec2
 	return 0;
 }
 
+/*
+ * A rule that references a group in a peer VPC names that VPC, the
+ * peering connection and its status ("active", or "deleted" once the
+ * connection is gone: the rule is stale and matches nothing).
+ */
+static void
+peer_vpc_out(struct api_ctx *ctx, const struct core_sg *sg, const struct core_sg_rule *r,
+    const char **vpc_id, const char **pcx_id, const char **status)
+{
+	const struct core_sg *peer = core_find(ctx->model, CORE_SG, r->group_owner, r->group_id);
+	const struct core_pcx *pcx = NULL;
+
+	if (peer == NULL || strcmp(peer->vpc_id, sg->vpc_id) == 0)
+		return;
+	*vpc_id = peer->vpc_id;
+	/* The active connection, else the latest one between the two. */
+	CORE_FOREACH(ctx->model, CORE_PCX, res) {
+		const struct core_pcx *p = (const struct core_pcx *)res;
+
+		if (((strcmp(p->vpc_id, sg->vpc_id) == 0 && strcmp(p->peer_vpc_id, peer->vpc_id) == 0) ||
+		    (strcmp(p->vpc_id, peer->vpc_id) == 0 && strcmp(p->peer_vpc_id, sg->vpc_id) == 0)) &&
+		    (pcx == NULL || pcx->state != CORE_PCX_ACTIVE))
+			pcx = p;
+	}
+	if (pcx) {
+		*pcx_id = pcx->res.id;
+		*status = pcx->state == CORE_PCX_ACTIVE ? "active" : "deleted";
+	}
+}
+
 static void
 api_sg_rule_out(struct api_ctx *ctx, const struct core_sg *sg, const struct core_sg_rule *r,
     struct ec2_security_group_rule *out)
@@ -182,6 +212,9 @@ api_sg_rule_out(struct api_ctx *ctx, const struct core_sg *sg, const struct core
 		    arena_alloc(ctx->arena, sizeof(*out->referenced_group_info));
 		out->referenced_group_info->group_id = r->group_id;
 		out->referenced_group_info->user_id = r->group_owner;
+		peer_vpc_out(ctx, sg, r, &out->referenced_group_info->vpc_id,
+		    &out->referenced_group_info->vpc_peering_connection_id,
+		    &out->referenced_group_info->peering_status);
 	}
 	out->description = r->description;
 	out->tags = api_tags_out(ctx, r->tags, r->n_tags, &out->n_tags);
@@ -241,6 +274,8 @@ rules_to_perms(struct api_ctx *ctx, const struct core_sg *sg, bool egress, size_
 			g->group_id = r->group_id;
 			g->user_id = r->group_owner;
 			g->description = r->description;
+			peer_vpc_out(ctx, sg, r, &g->vpc_id, &g->vpc_peering_connection_id,
+			    &g->peering_status);
 		}
 	}
 	*n_out = n;

@@ -8,6 +8,12 @@
 #include "api/ec2_gen.h"
 
 static int
+h_accept_vpc_peering_connection(struct api_ctx *c, const void *in, void *out)
+{
+	return api_accept_vpc_peering_connection(c, in, out);
+}
+
+static int
 h_allocate_address(struct api_ctx *c, const void *in, void *out)
 {
 	return api_allocate_address(c, in, out);
@@ -137,6 +143,12 @@ h_create_vpc(struct api_ctx *c, const void *in, void *out)
 }
 
 static int
+h_create_vpc_peering_connection(struct api_ctx *c, const void *in, void *out)
+{
+	return api_create_vpc_peering_connection(c, in, out);
+}
+
+static int
 h_delete_internet_gateway(struct api_ctx *c, const void *in, void *out)
 {
 	(void)out;
@@ -210,6 +222,12 @@ h_delete_vpc(struct api_ctx *c, const void *in, void *out)
 {
 	(void)out;
 	return api_delete_vpc(c, in);
+}
+
+static int
+h_delete_vpc_peering_connection(struct api_ctx *c, const void *in, void *out)
+{
+	return api_delete_vpc_peering_connection(c, in, out);
 }
 
 static int
@@ -327,6 +345,12 @@ h_describe_vpc_attribute(struct api_ctx *c, const void *in, void *out)
 }
 
 static int
+h_describe_vpc_peering_connections(struct api_ctx *c, const void *in, void *out)
+{
+	return api_describe_vpc_peering_connections(c, in, out);
+}
+
+static int
 h_describe_vpcs(struct api_ctx *c, const void *in, void *out)
 {
 	return api_describe_vpcs(c, in, out);
@@ -407,10 +431,22 @@ h_modify_vpc_attribute(struct api_ctx *c, const void *in, void *out)
 }
 
 static int
+h_modify_vpc_peering_connection_options(struct api_ctx *c, const void *in, void *out)
+{
+	return api_modify_vpc_peering_connection_options(c, in, out);
+}
+
+static int
 h_reboot_instances(struct api_ctx *c, const void *in, void *out)
 {
 	(void)out;
 	return api_reboot_instances(c, in);
+}
+
+static int
+h_reject_vpc_peering_connection(struct api_ctx *c, const void *in, void *out)
+{
+	return api_reject_vpc_peering_connection(c, in, out);
 }
 
 static int
@@ -502,6 +538,7 @@ h_update_security_group_rule_descriptions_ingress(struct api_ctx *c, const void 
 }
 
 const struct api_handler api_handlers[] = {
+	{ h_accept_vpc_peering_connection },
 	{ h_allocate_address },
 	{ h_assign_private_ip_addresses },
 	{ h_associate_address },
@@ -523,6 +560,7 @@ const struct api_handler api_handlers[] = {
 	{ h_create_subnet },
 	{ h_create_tags },
 	{ h_create_vpc },
+	{ h_create_vpc_peering_connection },
 	{ h_delete_internet_gateway },
 	{ h_delete_nat_gateway },
 	{ h_delete_network_acl },
@@ -534,6 +572,7 @@ const struct api_handler api_handlers[] = {
 	{ h_delete_subnet },
 	{ h_delete_tags },
 	{ h_delete_vpc },
+	{ h_delete_vpc_peering_connection },
 	{ h_describe_account_attributes },
 	{ h_describe_addresses },
 	{ h_describe_availability_zones },
@@ -553,6 +592,7 @@ const struct api_handler api_handlers[] = {
 	{ h_describe_subnets },
 	{ h_describe_tags },
 	{ h_describe_vpc_attribute },
+	{ h_describe_vpc_peering_connections },
 	{ h_describe_vpcs },
 	{ h_detach_internet_gateway },
 	{ h_detach_network_interface },
@@ -565,7 +605,9 @@ const struct api_handler api_handlers[] = {
 	{ h_modify_security_group_rules },
 	{ h_modify_subnet_attribute },
 	{ h_modify_vpc_attribute },
+	{ h_modify_vpc_peering_connection_options },
 	{ h_reboot_instances },
+	{ h_reject_vpc_peering_connection },
 	{ h_release_address },
 	{ h_replace_network_acl_association },
 	{ h_replace_network_acl_entry },

@@ -1012,10 +1012,56 @@ static const char *const ec2_enum_vpc_cidr_block_state_code[] = {
 	"failed",
 	NULL
 };
+static const char *const ec2_enum_vpc_peering_connection_state_reason_code[] = {
+	"initiating-request",
+	"pending-acceptance",
+	"active",
+	"deleted",
+	"rejected",
+	"failed",
+	"expired",
+	"provisioning",
+	"deleting",
+	NULL
+};
 static const char *const ec2_enum_vpc_state[] = {
 	"pending",
 	"available",
 	NULL
+};
+
+static const struct ec2_member ec2_members_accept_vpc_peering_connection_request[] = {
+	{ .name = "DryRun",
+	  .query_name = "DryRun",
+	  .xml_name = "dryRun",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_accept_vpc_peering_connection_request, dry_run) },
+	{ .name = "VpcPeeringConnectionId",
+	  .query_name = "VpcPeeringConnectionId",
+	  .xml_name = "vpcPeeringConnectionId",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_accept_vpc_peering_connection_request, vpc_peering_connection_id) },
+};
+const struct ec2_shape ec2_shape_accept_vpc_peering_connection_request = {
+	.name = "AcceptVpcPeeringConnectionRequest",
+	.size = sizeof(struct ec2_accept_vpc_peering_connection_request),
+	.members = ec2_members_accept_vpc_peering_connection_request,
+	.n_members = 2,
+};
+
+static const struct ec2_member ec2_members_accept_vpc_peering_connection_result[] = {
+	{ .name = "VpcPeeringConnection",
+	  .query_name = "VpcPeeringConnection",
+	  .xml_name = "vpcPeeringConnection",
+	  .type = EC2_STRUCT,
+	  .offset = offsetof(struct ec2_accept_vpc_peering_connection_result, vpc_peering_connection),
+	  .shape = &ec2_shape_vpc_peering_connection },
+};
+const struct ec2_shape ec2_shape_accept_vpc_peering_connection_result = {
+	.name = "AcceptVpcPeeringConnectionResult",
+	.size = sizeof(struct ec2_accept_vpc_peering_connection_result),
+	.members = ec2_members_accept_vpc_peering_connection_result,
+	.n_members = 1,
 };
 
 static const struct ec2_member ec2_members_account_attribute[] = {
@@ -2068,6 +2114,20 @@ const struct ec2_shape ec2_shape_capacity_reservation_target_response = {
 	.n_members = 2,
 };
 
+static const struct ec2_member ec2_members_cidr_block[] = {
+	{ .name = "CidrBlock",
+	  .query_name = "CidrBlock",
+	  .xml_name = "cidrBlock",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_cidr_block, cidr_block) },
+};
+const struct ec2_shape ec2_shape_cidr_block = {
+	.name = "CidrBlock",
+	.size = sizeof(struct ec2_cidr_block),
+	.members = ec2_members_cidr_block,
+	.n_members = 1,
+};
+
 static const struct ec2_member ec2_members_cpu_options[] = {
 	{ .name = "CoreCount",
 	  .query_name = "CoreCount",
@@ -2826,6 +2886,64 @@ const struct ec2_shape ec2_shape_create_tags_request = {
 	.n_members = 3,
 };
 
+static const struct ec2_member ec2_members_create_vpc_peering_connection_request[] = {
+	{ .name = "DryRun",
+	  .query_name = "DryRun",
+	  .xml_name = "dryRun",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_create_vpc_peering_connection_request, dry_run) },
+	{ .name = "PeerOwnerId",
+	  .query_name = "PeerOwnerId",
+	  .xml_name = "peerOwnerId",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_vpc_peering_connection_request, peer_owner_id) },
+	{ .name = "PeerVpcId",
+	  .query_name = "PeerVpcId",
+	  .xml_name = "peerVpcId",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_vpc_peering_connection_request, peer_vpc_id) },
+	{ .name = "VpcId",
+	  .query_name = "VpcId",
+	  .xml_name = "vpcId",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_vpc_peering_connection_request, vpc_id) },
+	{ .name = "PeerRegion",
+	  .query_name = "PeerRegion",
+	  .xml_name = "PeerRegion",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_vpc_peering_connection_request, peer_region) },
+	{ .name = "TagSpecifications",
+	  .query_name = "TagSpecification",
+	  .xml_name = "TagSpecification",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRUCT,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_create_vpc_peering_connection_request, tag_specifications),
+	  .count_offset = offsetof(struct ec2_create_vpc_peering_connection_request, n_tag_specifications),
+	  .shape = &ec2_shape_tag_specification },
+};
+const struct ec2_shape ec2_shape_create_vpc_peering_connection_request = {
+	.name = "CreateVpcPeeringConnectionRequest",
+	.size = sizeof(struct ec2_create_vpc_peering_connection_request),
+	.members = ec2_members_create_vpc_peering_connection_request,
+	.n_members = 6,
+};
+
+static const struct ec2_member ec2_members_create_vpc_peering_connection_result[] = {
+	{ .name = "VpcPeeringConnection",
+	  .query_name = "VpcPeeringConnection",
+	  .xml_name = "vpcPeeringConnection",
+	  .type = EC2_STRUCT,
+	  .offset = offsetof(struct ec2_create_vpc_peering_connection_result, vpc_peering_connection),
+	  .shape = &ec2_shape_vpc_peering_connection },
+};
+const struct ec2_shape ec2_shape_create_vpc_peering_connection_result = {
+	.name = "CreateVpcPeeringConnectionResult",
+	.size = sizeof(struct ec2_create_vpc_peering_connection_result),
+	.members = ec2_members_create_vpc_peering_connection_result,
+	.n_members = 1,
+};
+
 static const struct ec2_member ec2_members_create_vpc_request[] = {
 	{ .name = "CidrBlock",
 	  .query_name = "CidrBlock",
@@ -3185,6 +3303,40 @@ const struct ec2_shape ec2_shape_delete_tags_request = {
 	.size = sizeof(struct ec2_delete_tags_request),
 	.members = ec2_members_delete_tags_request,
 	.n_members = 3,
+};
+
+static const struct ec2_member ec2_members_delete_vpc_peering_connection_request[] = {
+	{ .name = "DryRun",
+	  .query_name = "DryRun",
+	  .xml_name = "dryRun",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_delete_vpc_peering_connection_request, dry_run) },
+	{ .name = "VpcPeeringConnectionId",
+	  .query_name = "VpcPeeringConnectionId",
+	  .xml_name = "vpcPeeringConnectionId",
+	  .type = EC2_STRING,
+	  .required = true,
+	  .offset = offsetof(struct ec2_delete_vpc_peering_connection_request, vpc_peering_connection_id) },
+};
+const struct ec2_shape ec2_shape_delete_vpc_peering_connection_request = {
+	.name = "DeleteVpcPeeringConnectionRequest",
+	.size = sizeof(struct ec2_delete_vpc_peering_connection_request),
+	.members = ec2_members_delete_vpc_peering_connection_request,
+	.n_members = 2,
+};
+
+static const struct ec2_member ec2_members_delete_vpc_peering_connection_result[] = {
+	{ .name = "Return",
+	  .query_name = "Return",
+	  .xml_name = "return",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_delete_vpc_peering_connection_result, return_) },
+};
+const struct ec2_shape ec2_shape_delete_vpc_peering_connection_result = {
+	.name = "DeleteVpcPeeringConnectionResult",
+	.size = sizeof(struct ec2_delete_vpc_peering_connection_result),
+	.members = ec2_members_delete_vpc_peering_connection_result,
+	.n_members = 1,
 };
 
 static const struct ec2_member ec2_members_delete_vpc_request[] = {
@@ -4351,6 +4503,70 @@ const struct ec2_shape ec2_shape_describe_vpc_attribute_result = {
 	.size = sizeof(struct ec2_describe_vpc_attribute_result),
 	.members = ec2_members_describe_vpc_attribute_result,
 	.n_members = 4,
+};
+
+static const struct ec2_member ec2_members_describe_vpc_peering_connections_request[] = {
+	{ .name = "Filters",
+	  .query_name = "Filter",
+	  .xml_name = "Filter",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRUCT,
+	  .item_name = "Filter",
+	  .offset = offsetof(struct ec2_describe_vpc_peering_connections_request, filters),
+	  .count_offset = offsetof(struct ec2_describe_vpc_peering_connections_request, n_filters),
+	  .shape = &ec2_shape_filter },
+	{ .name = "DryRun",
+	  .query_name = "DryRun",
+	  .xml_name = "dryRun",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_describe_vpc_peering_connections_request, dry_run) },
+	{ .name = "VpcPeeringConnectionIds",
+	  .query_name = "VpcPeeringConnectionId",
+	  .xml_name = "VpcPeeringConnectionId",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRING,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_describe_vpc_peering_connections_request, vpc_peering_connection_ids),
+	  .count_offset = offsetof(struct ec2_describe_vpc_peering_connections_request, n_vpc_peering_connection_ids) },
+	{ .name = "NextToken",
+	  .query_name = "NextToken",
+	  .xml_name = "NextToken",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_describe_vpc_peering_connections_request, next_token) },
+	{ .name = "MaxResults",
+	  .query_name = "MaxResults",
+	  .xml_name = "MaxResults",
+	  .type = EC2_INT,
+	  .offset = offsetof(struct ec2_describe_vpc_peering_connections_request, max_results) },
+};
+const struct ec2_shape ec2_shape_describe_vpc_peering_connections_request = {
+	.name = "DescribeVpcPeeringConnectionsRequest",
+	.size = sizeof(struct ec2_describe_vpc_peering_connections_request),
+	.members = ec2_members_describe_vpc_peering_connections_request,
+	.n_members = 5,
+};
+
+static const struct ec2_member ec2_members_describe_vpc_peering_connections_result[] = {
+	{ .name = "VpcPeeringConnections",
+	  .query_name = "VpcPeeringConnectionSet",
+	  .xml_name = "vpcPeeringConnectionSet",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRUCT,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_describe_vpc_peering_connections_result, vpc_peering_connections),
+	  .count_offset = offsetof(struct ec2_describe_vpc_peering_connections_result, n_vpc_peering_connections),
+	  .shape = &ec2_shape_vpc_peering_connection },
+	{ .name = "NextToken",
+	  .query_name = "NextToken",
+	  .xml_name = "nextToken",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_describe_vpc_peering_connections_result, next_token) },
+};
+const struct ec2_shape ec2_shape_describe_vpc_peering_connections_result = {
+	.name = "DescribeVpcPeeringConnectionsResult",
+	.size = sizeof(struct ec2_describe_vpc_peering_connections_result),
+	.members = ec2_members_describe_vpc_peering_connections_result,
+	.n_members = 2,
 };
 
 static const struct ec2_member ec2_members_describe_vpcs_request[] = {
@@ -6554,6 +6770,20 @@ const struct ec2_shape ec2_shape_ipv4_prefix_specification_request = {
 	.n_members = 1,
 };
 
+static const struct ec2_member ec2_members_ipv6_cidr_block[] = {
+	{ .name = "Ipv6CidrBlock",
+	  .query_name = "Ipv6CidrBlock",
+	  .xml_name = "ipv6CidrBlock",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_ipv6_cidr_block, ipv6_cidr_block) },
+};
+const struct ec2_shape ec2_shape_ipv6_cidr_block = {
+	.name = "Ipv6CidrBlock",
+	.size = sizeof(struct ec2_ipv6_cidr_block),
+	.members = ec2_members_ipv6_cidr_block,
+	.n_members = 1,
+};
+
 static const struct ec2_member ec2_members_ipv6_prefix_specification[] = {
 	{ .name = "Ipv6Prefix",
 	  .query_name = "Ipv6Prefix",
@@ -6967,6 +7197,59 @@ const struct ec2_shape ec2_shape_modify_vpc_attribute_request = {
 	.size = sizeof(struct ec2_modify_vpc_attribute_request),
 	.members = ec2_members_modify_vpc_attribute_request,
 	.n_members = 4,
+};
+
+static const struct ec2_member ec2_members_modify_vpc_peering_connection_options_request[] = {
+	{ .name = "AccepterPeeringConnectionOptions",
+	  .query_name = "AccepterPeeringConnectionOptions",
+	  .xml_name = "AccepterPeeringConnectionOptions",
+	  .type = EC2_STRUCT,
+	  .offset = offsetof(struct ec2_modify_vpc_peering_connection_options_request, accepter_peering_connection_options),
+	  .shape = &ec2_shape_peering_connection_options_request },
+	{ .name = "DryRun",
+	  .query_name = "DryRun",
+	  .xml_name = "DryRun",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_modify_vpc_peering_connection_options_request, dry_run) },
+	{ .name = "RequesterPeeringConnectionOptions",
+	  .query_name = "RequesterPeeringConnectionOptions",
+	  .xml_name = "RequesterPeeringConnectionOptions",
+	  .type = EC2_STRUCT,
+	  .offset = offsetof(struct ec2_modify_vpc_peering_connection_options_request, requester_peering_connection_options),
+	  .shape = &ec2_shape_peering_connection_options_request },
+	{ .name = "VpcPeeringConnectionId",
+	  .query_name = "VpcPeeringConnectionId",
+	  .xml_name = "VpcPeeringConnectionId",
+	  .type = EC2_STRING,
+	  .required = true,
+	  .offset = offsetof(struct ec2_modify_vpc_peering_connection_options_request, vpc_peering_connection_id) },
+};
+const struct ec2_shape ec2_shape_modify_vpc_peering_connection_options_request = {
+	.name = "ModifyVpcPeeringConnectionOptionsRequest",
+	.size = sizeof(struct ec2_modify_vpc_peering_connection_options_request),
+	.members = ec2_members_modify_vpc_peering_connection_options_request,
+	.n_members = 4,
+};
+
+static const struct ec2_member ec2_members_modify_vpc_peering_connection_options_result[] = {
+	{ .name = "AccepterPeeringConnectionOptions",
+	  .query_name = "AccepterPeeringConnectionOptions",
+	  .xml_name = "accepterPeeringConnectionOptions",
+	  .type = EC2_STRUCT,
+	  .offset = offsetof(struct ec2_modify_vpc_peering_connection_options_result, accepter_peering_connection_options),
+	  .shape = &ec2_shape_peering_connection_options },
+	{ .name = "RequesterPeeringConnectionOptions",
+	  .query_name = "RequesterPeeringConnectionOptions",
+	  .xml_name = "requesterPeeringConnectionOptions",
+	  .type = EC2_STRUCT,
+	  .offset = offsetof(struct ec2_modify_vpc_peering_connection_options_result, requester_peering_connection_options),
+	  .shape = &ec2_shape_peering_connection_options },
+};
+const struct ec2_shape ec2_shape_modify_vpc_peering_connection_options_result = {
+	.name = "ModifyVpcPeeringConnectionOptionsResult",
+	.size = sizeof(struct ec2_modify_vpc_peering_connection_options_result),
+	.members = ec2_members_modify_vpc_peering_connection_options_result,
+	.n_members = 2,
 };
 
 static const struct ec2_member ec2_members_monitoring[] = {
@@ -7575,6 +7858,54 @@ const struct ec2_shape ec2_shape_network_interface_private_ip_address = {
 	.n_members = 4,
 };
 
+static const struct ec2_member ec2_members_peering_connection_options[] = {
+	{ .name = "AllowDnsResolutionFromRemoteVpc",
+	  .query_name = "AllowDnsResolutionFromRemoteVpc",
+	  .xml_name = "allowDnsResolutionFromRemoteVpc",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_peering_connection_options, allow_dns_resolution_from_remote_vpc) },
+	{ .name = "AllowEgressFromLocalClassicLinkToRemoteVpc",
+	  .query_name = "AllowEgressFromLocalClassicLinkToRemoteVpc",
+	  .xml_name = "allowEgressFromLocalClassicLinkToRemoteVpc",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_peering_connection_options, allow_egress_from_local_classic_link_to_remote_vpc) },
+	{ .name = "AllowEgressFromLocalVpcToRemoteClassicLink",
+	  .query_name = "AllowEgressFromLocalVpcToRemoteClassicLink",
+	  .xml_name = "allowEgressFromLocalVpcToRemoteClassicLink",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_peering_connection_options, allow_egress_from_local_vpc_to_remote_classic_link) },
+};
+const struct ec2_shape ec2_shape_peering_connection_options = {
+	.name = "PeeringConnectionOptions",
+	.size = sizeof(struct ec2_peering_connection_options),
+	.members = ec2_members_peering_connection_options,
+	.n_members = 3,
+};
+
+static const struct ec2_member ec2_members_peering_connection_options_request[] = {
+	{ .name = "AllowDnsResolutionFromRemoteVpc",
+	  .query_name = "AllowDnsResolutionFromRemoteVpc",
+	  .xml_name = "AllowDnsResolutionFromRemoteVpc",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_peering_connection_options_request, allow_dns_resolution_from_remote_vpc) },
+	{ .name = "AllowEgressFromLocalClassicLinkToRemoteVpc",
+	  .query_name = "AllowEgressFromLocalClassicLinkToRemoteVpc",
+	  .xml_name = "AllowEgressFromLocalClassicLinkToRemoteVpc",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_peering_connection_options_request, allow_egress_from_local_classic_link_to_remote_vpc) },
+	{ .name = "AllowEgressFromLocalVpcToRemoteClassicLink",
+	  .query_name = "AllowEgressFromLocalVpcToRemoteClassicLink",
+	  .xml_name = "AllowEgressFromLocalVpcToRemoteClassicLink",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_peering_connection_options_request, allow_egress_from_local_vpc_to_remote_classic_link) },
+};
+const struct ec2_shape ec2_shape_peering_connection_options_request = {
+	.name = "PeeringConnectionOptionsRequest",
+	.size = sizeof(struct ec2_peering_connection_options_request),
+	.members = ec2_members_peering_connection_options_request,
+	.n_members = 3,
+};
+
 static const struct ec2_member ec2_members_placement[] = {
 	{ .name = "AvailabilityZone",
 	  .query_name = "AvailabilityZone",
@@ -7909,6 +8240,40 @@ const struct ec2_shape ec2_shape_region = {
 	.size = sizeof(struct ec2_region),
 	.members = ec2_members_region,
 	.n_members = 3,
+};
+
+static const struct ec2_member ec2_members_reject_vpc_peering_connection_request[] = {
+	{ .name = "DryRun",
+	  .query_name = "DryRun",
+	  .xml_name = "dryRun",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_reject_vpc_peering_connection_request, dry_run) },
+	{ .name = "VpcPeeringConnectionId",
+	  .query_name = "VpcPeeringConnectionId",
+	  .xml_name = "vpcPeeringConnectionId",
+	  .type = EC2_STRING,
+	  .required = true,
+	  .offset = offsetof(struct ec2_reject_vpc_peering_connection_request, vpc_peering_connection_id) },
+};
+const struct ec2_shape ec2_shape_reject_vpc_peering_connection_request = {
+	.name = "RejectVpcPeeringConnectionRequest",
+	.size = sizeof(struct ec2_reject_vpc_peering_connection_request),
+	.members = ec2_members_reject_vpc_peering_connection_request,
+	.n_members = 2,
+};
+
+static const struct ec2_member ec2_members_reject_vpc_peering_connection_result[] = {
+	{ .name = "Return",
+	  .query_name = "Return",
+	  .xml_name = "return",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_reject_vpc_peering_connection_result, return_) },
+};
+const struct ec2_shape ec2_shape_reject_vpc_peering_connection_result = {
+	.name = "RejectVpcPeeringConnectionResult",
+	.size = sizeof(struct ec2_reject_vpc_peering_connection_result),
+	.members = ec2_members_reject_vpc_peering_connection_result,
+	.n_members = 1,
 };
 
 static const struct ec2_member ec2_members_release_address_request[] = {
@@ -9903,7 +10268,151 @@ const struct ec2_shape ec2_shape_vpc_ipv6_cidr_block_association = {
 	.n_members = 5,
 };
 
+static const struct ec2_member ec2_members_vpc_peering_connection[] = {
+	{ .name = "AccepterVpcInfo",
+	  .query_name = "AccepterVpcInfo",
+	  .xml_name = "accepterVpcInfo",
+	  .type = EC2_STRUCT,
+	  .offset = offsetof(struct ec2_vpc_peering_connection, accepter_vpc_info),
+	  .shape = &ec2_shape_vpc_peering_connection_vpc_info },
+	{ .name = "ExpirationTime",
+	  .query_name = "ExpirationTime",
+	  .xml_name = "expirationTime",
+	  .type = EC2_TIME,
+	  .offset = offsetof(struct ec2_vpc_peering_connection, expiration_time) },
+	{ .name = "RequesterVpcInfo",
+	  .query_name = "RequesterVpcInfo",
+	  .xml_name = "requesterVpcInfo",
+	  .type = EC2_STRUCT,
+	  .offset = offsetof(struct ec2_vpc_peering_connection, requester_vpc_info),
+	  .shape = &ec2_shape_vpc_peering_connection_vpc_info },
+	{ .name = "Status",
+	  .query_name = "Status",
+	  .xml_name = "status",
+	  .type = EC2_STRUCT,
+	  .offset = offsetof(struct ec2_vpc_peering_connection, status),
+	  .shape = &ec2_shape_vpc_peering_connection_state_reason },
+	{ .name = "Tags",
+	  .query_name = "TagSet",
+	  .xml_name = "tagSet",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRUCT,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_vpc_peering_connection, tags),
+	  .count_offset = offsetof(struct ec2_vpc_peering_connection, n_tags),
+	  .shape = &ec2_shape_tag },
+	{ .name = "VpcPeeringConnectionId",
+	  .query_name = "VpcPeeringConnectionId",
+	  .xml_name = "vpcPeeringConnectionId",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_vpc_peering_connection, vpc_peering_connection_id) },
+};
+const struct ec2_shape ec2_shape_vpc_peering_connection = {
+	.name = "VpcPeeringConnection",
+	.size = sizeof(struct ec2_vpc_peering_connection),
+	.members = ec2_members_vpc_peering_connection,
+	.n_members = 6,
+};
+
+static const struct ec2_member ec2_members_vpc_peering_connection_options_description[] = {
+	{ .name = "AllowDnsResolutionFromRemoteVpc",
+	  .query_name = "AllowDnsResolutionFromRemoteVpc",
+	  .xml_name = "allowDnsResolutionFromRemoteVpc",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_vpc_peering_connection_options_description, allow_dns_resolution_from_remote_vpc) },
+	{ .name = "AllowEgressFromLocalClassicLinkToRemoteVpc",
+	  .query_name = "AllowEgressFromLocalClassicLinkToRemoteVpc",
+	  .xml_name = "allowEgressFromLocalClassicLinkToRemoteVpc",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_vpc_peering_connection_options_description, allow_egress_from_local_classic_link_to_remote_vpc) },
+	{ .name = "AllowEgressFromLocalVpcToRemoteClassicLink",
+	  .query_name = "AllowEgressFromLocalVpcToRemoteClassicLink",
+	  .xml_name = "allowEgressFromLocalVpcToRemoteClassicLink",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_vpc_peering_connection_options_description, allow_egress_from_local_vpc_to_remote_classic_link) },
+};
+const struct ec2_shape ec2_shape_vpc_peering_connection_options_description = {
+	.name = "VpcPeeringConnectionOptionsDescription",
+	.size = sizeof(struct ec2_vpc_peering_connection_options_description),
+	.members = ec2_members_vpc_peering_connection_options_description,
+	.n_members = 3,
+};
+
+static const struct ec2_member ec2_members_vpc_peering_connection_state_reason[] = {
+	{ .name = "Code",
+	  .query_name = "Code",
+	  .xml_name = "code",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_vpc_peering_connection_state_reason, code),
+	  .enums = ec2_enum_vpc_peering_connection_state_reason_code },
+	{ .name = "Message",
+	  .query_name = "Message",
+	  .xml_name = "message",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_vpc_peering_connection_state_reason, message) },
+};
+const struct ec2_shape ec2_shape_vpc_peering_connection_state_reason = {
+	.name = "VpcPeeringConnectionStateReason",
+	.size = sizeof(struct ec2_vpc_peering_connection_state_reason),
+	.members = ec2_members_vpc_peering_connection_state_reason,
+	.n_members = 2,
+};
+
+static const struct ec2_member ec2_members_vpc_peering_connection_vpc_info[] = {
+	{ .name = "CidrBlock",
+	  .query_name = "CidrBlock",
+	  .xml_name = "cidrBlock",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_vpc_peering_connection_vpc_info, cidr_block) },
+	{ .name = "Ipv6CidrBlockSet",
+	  .query_name = "Ipv6CidrBlockSet",
+	  .xml_name = "ipv6CidrBlockSet",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRUCT,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_vpc_peering_connection_vpc_info, ipv6_cidr_block_set),
+	  .count_offset = offsetof(struct ec2_vpc_peering_connection_vpc_info, n_ipv6_cidr_block_set),
+	  .shape = &ec2_shape_ipv6_cidr_block },
+	{ .name = "CidrBlockSet",
+	  .query_name = "CidrBlockSet",
+	  .xml_name = "cidrBlockSet",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRUCT,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_vpc_peering_connection_vpc_info, cidr_block_set),
+	  .count_offset = offsetof(struct ec2_vpc_peering_connection_vpc_info, n_cidr_block_set),
+	  .shape = &ec2_shape_cidr_block },
+	{ .name = "OwnerId",
+	  .query_name = "OwnerId",
+	  .xml_name = "ownerId",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_vpc_peering_connection_vpc_info, owner_id) },
+	{ .name = "PeeringOptions",
+	  .query_name = "PeeringOptions",
+	  .xml_name = "peeringOptions",
+	  .type = EC2_STRUCT,
+	  .offset = offsetof(struct ec2_vpc_peering_connection_vpc_info, peering_options),
+	  .shape = &ec2_shape_vpc_peering_connection_options_description },
+	{ .name = "VpcId",
+	  .query_name = "VpcId",
+	  .xml_name = "vpcId",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_vpc_peering_connection_vpc_info, vpc_id) },
+	{ .name = "Region",
+	  .query_name = "Region",
+	  .xml_name = "region",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_vpc_peering_connection_vpc_info, region) },
+};
+const struct ec2_shape ec2_shape_vpc_peering_connection_vpc_info = {
+	.name = "VpcPeeringConnectionVpcInfo",
+	.size = sizeof(struct ec2_vpc_peering_connection_vpc_info),
+	.members = ec2_members_vpc_peering_connection_vpc_info,
+	.n_members = 7,
+};
+
 const struct ec2_op ec2_ops[] = {
+	{ "AcceptVpcPeeringConnection", &ec2_shape_accept_vpc_peering_connection_request, &ec2_shape_accept_vpc_peering_connection_result },
 	{ "AllocateAddress", &ec2_shape_allocate_address_request, &ec2_shape_allocate_address_result },
 	{ "AssignPrivateIpAddresses", &ec2_shape_assign_private_ip_addresses_request, &ec2_shape_assign_private_ip_addresses_result },
 	{ "AssociateAddress", &ec2_shape_associate_address_request, &ec2_shape_associate_address_result },
@@ -9925,6 +10434,7 @@ const struct ec2_op ec2_ops[] = {
 	{ "CreateSubnet", &ec2_shape_create_subnet_request, &ec2_shape_create_subnet_result },
 	{ "CreateTags", &ec2_shape_create_tags_request, NULL },
 	{ "CreateVpc", &ec2_shape_create_vpc_request, &ec2_shape_create_vpc_result },
+	{ "CreateVpcPeeringConnection", &ec2_shape_create_vpc_peering_connection_request, &ec2_shape_create_vpc_peering_connection_result },
 	{ "DeleteInternetGateway", &ec2_shape_delete_internet_gateway_request, NULL },
 	{ "DeleteNatGateway", &ec2_shape_delete_nat_gateway_request, &ec2_shape_delete_nat_gateway_result },
 	{ "DeleteNetworkAcl", &ec2_shape_delete_network_acl_request, NULL },
@@ -9936,6 +10446,7 @@ const struct ec2_op ec2_ops[] = {
 	{ "DeleteSubnet", &ec2_shape_delete_subnet_request, NULL },
 	{ "DeleteTags", &ec2_shape_delete_tags_request, NULL },
 	{ "DeleteVpc", &ec2_shape_delete_vpc_request, NULL },
+	{ "DeleteVpcPeeringConnection", &ec2_shape_delete_vpc_peering_connection_request, &ec2_shape_delete_vpc_peering_connection_result },
 	{ "DescribeAccountAttributes", &ec2_shape_describe_account_attributes_request, &ec2_shape_describe_account_attributes_result },
 	{ "DescribeAddresses", &ec2_shape_describe_addresses_request, &ec2_shape_describe_addresses_result },
 	{ "DescribeAvailabilityZones", &ec2_shape_describe_availability_zones_request, &ec2_shape_describe_availability_zones_result },
@@ -9955,6 +10466,7 @@ const struct ec2_op ec2_ops[] = {
 	{ "DescribeSubnets", &ec2_shape_describe_subnets_request, &ec2_shape_describe_subnets_result },
 	{ "DescribeTags", &ec2_shape_describe_tags_request, &ec2_shape_describe_tags_result },
 	{ "DescribeVpcAttribute", &ec2_shape_describe_vpc_attribute_request, &ec2_shape_describe_vpc_attribute_result },
+	{ "DescribeVpcPeeringConnections", &ec2_shape_describe_vpc_peering_connections_request, &ec2_shape_describe_vpc_peering_connections_result },
 	{ "DescribeVpcs", &ec2_shape_describe_vpcs_request, &ec2_shape_describe_vpcs_result },
 	{ "DetachInternetGateway", &ec2_shape_detach_internet_gateway_request, NULL },
 	{ "DetachNetworkInterface", &ec2_shape_detach_network_interface_request, NULL },
@@ -9967,7 +10479,9 @@ const struct ec2_op ec2_ops[] = {
 	{ "ModifySecurityGroupRules", &ec2_shape_modify_security_group_rules_request, &ec2_shape_modify_security_group_rules_result },
 	{ "ModifySubnetAttribute", &ec2_shape_modify_subnet_attribute_request, NULL },
 	{ "ModifyVpcAttribute", &ec2_shape_modify_vpc_attribute_request, NULL },
+	{ "ModifyVpcPeeringConnectionOptions", &ec2_shape_modify_vpc_peering_connection_options_request, &ec2_shape_modify_vpc_peering_connection_options_result },
 	{ "RebootInstances", &ec2_shape_reboot_instances_request, NULL },
+	{ "RejectVpcPeeringConnection", &ec2_shape_reject_vpc_peering_connection_request, &ec2_shape_reject_vpc_peering_connection_result },
 	{ "ReleaseAddress", &ec2_shape_release_address_request, NULL },
 	{ "ReplaceNetworkAclAssociation", &ec2_shape_replace_network_acl_association_request, &ec2_shape_replace_network_acl_association_result },
 	{ "ReplaceNetworkAclEntry", &ec2_shape_replace_network_acl_entry_request, NULL },

@@ -15,8 +15,10 @@
 struct api_ctx;
 
 /* The number of entries of ec2_ops[] and api_handlers[]. */
-#define EC2_N_OPS 78
+#define EC2_N_OPS 84
 
+struct ec2_accept_vpc_peering_connection_request;
+struct ec2_accept_vpc_peering_connection_result;
 struct ec2_account_attribute;
 struct ec2_account_attribute_value;
 struct ec2_address;
@@ -50,6 +52,7 @@ struct ec2_capacity_reservation_specification;
 struct ec2_capacity_reservation_specification_response;
 struct ec2_capacity_reservation_target;
 struct ec2_capacity_reservation_target_response;
+struct ec2_cidr_block;
 struct ec2_cpu_options;
 struct ec2_cpu_options_request;
 struct ec2_create_default_vpc_request;
@@ -72,6 +75,8 @@ struct ec2_create_security_group_result;
 struct ec2_create_subnet_request;
 struct ec2_create_subnet_result;
 struct ec2_create_tags_request;
+struct ec2_create_vpc_peering_connection_request;
+struct ec2_create_vpc_peering_connection_result;
 struct ec2_create_vpc_request;
 struct ec2_create_vpc_result;
 struct ec2_credit_specification_request;
@@ -86,6 +91,8 @@ struct ec2_delete_route_table_request;
 struct ec2_delete_security_group_request;
 struct ec2_delete_subnet_request;
 struct ec2_delete_tags_request;
+struct ec2_delete_vpc_peering_connection_request;
+struct ec2_delete_vpc_peering_connection_result;
 struct ec2_delete_vpc_request;
 struct ec2_describe_account_attributes_request;
 struct ec2_describe_account_attributes_result;
@@ -124,6 +131,8 @@ struct ec2_describe_tags_request;
 struct ec2_describe_tags_result;
 struct ec2_describe_vpc_attribute_request;
 struct ec2_describe_vpc_attribute_result;
+struct ec2_describe_vpc_peering_connections_request;
+struct ec2_describe_vpc_peering_connections_result;
 struct ec2_describe_vpcs_request;
 struct ec2_describe_vpcs_result;
 struct ec2_detach_internet_gateway_request;
@@ -182,6 +191,7 @@ struct ec2_ip_permission;
 struct ec2_ip_range;
 struct ec2_ipv4_prefix_specification;
 struct ec2_ipv4_prefix_specification_request;
+struct ec2_ipv6_cidr_block;
 struct ec2_ipv6_prefix_specification;
 struct ec2_ipv6_prefix_specification_request;
 struct ec2_ipv6_range;
@@ -194,6 +204,8 @@ struct ec2_modify_security_group_rules_request;
 struct ec2_modify_security_group_rules_result;
 struct ec2_modify_subnet_attribute_request;
 struct ec2_modify_vpc_attribute_request;
+struct ec2_modify_vpc_peering_connection_options_request;
+struct ec2_modify_vpc_peering_connection_options_result;
 struct ec2_monitoring;
 struct ec2_nat_gateway;
 struct ec2_nat_gateway_address;
@@ -206,6 +218,8 @@ struct ec2_network_interface_attachment;
 struct ec2_network_interface_attachment_changes;
 struct ec2_network_interface_ipv6_address;
 struct ec2_network_interface_private_ip_address;
+struct ec2_peering_connection_options;
+struct ec2_peering_connection_options_request;
 struct ec2_placement;
 struct ec2_port_range;
 struct ec2_prefix_list_id;
@@ -219,6 +233,8 @@ struct ec2_provisioned_bandwidth;
 struct ec2_reboot_instances_request;
 struct ec2_referenced_security_group;
 struct ec2_region;
+struct ec2_reject_vpc_peering_connection_request;
+struct ec2_reject_vpc_peering_connection_result;
 struct ec2_release_address_request;
 struct ec2_replace_network_acl_association_request;
 struct ec2_replace_network_acl_association_result;
@@ -266,6 +282,21 @@ struct ec2_vpc;
 struct ec2_vpc_cidr_block_association;
 struct ec2_vpc_cidr_block_state;
 struct ec2_vpc_ipv6_cidr_block_association;
+struct ec2_vpc_peering_connection;
+struct ec2_vpc_peering_connection_options_description;
+struct ec2_vpc_peering_connection_state_reason;
+struct ec2_vpc_peering_connection_vpc_info;
+
+/* AcceptVpcPeeringConnectionRequest */
+struct ec2_accept_vpc_peering_connection_request {
+	struct ec2_opt_bool dry_run;
+	const char *vpc_peering_connection_id;
+};
+
+/* AcceptVpcPeeringConnectionResult */
+struct ec2_accept_vpc_peering_connection_result {
+	struct ec2_vpc_peering_connection *vpc_peering_connection;
+};
 
 /* AccountAttribute */
 struct ec2_account_attribute {
@@ -548,6 +579,11 @@ struct ec2_capacity_reservation_target_response {
 	const char *capacity_reservation_resource_group_arn;
 };
 
+/* CidrBlock */
+struct ec2_cidr_block {
+	const char *cidr_block;
+};
+
 /* CpuOptions */
 struct ec2_cpu_options {
 	struct ec2_opt_int core_count;
@@ -746,6 +782,22 @@ struct ec2_create_tags_request {
 	size_t n_tags;
 };
 
+/* CreateVpcPeeringConnectionRequest */
+struct ec2_create_vpc_peering_connection_request {
+	struct ec2_opt_bool dry_run;
+	const char *peer_owner_id;
+	const char *peer_vpc_id;
+	const char *vpc_id;
+	const char *peer_region;
+	struct ec2_tag_specification *tag_specifications;
+	size_t n_tag_specifications;
+};
+
+/* CreateVpcPeeringConnectionResult */
+struct ec2_create_vpc_peering_connection_result {
+	struct ec2_vpc_peering_connection *vpc_peering_connection;
+};
+
 /* CreateVpcRequest */
 struct ec2_create_vpc_request {
 	const char *cidr_block;
@@ -845,6 +897,17 @@ struct ec2_delete_tags_request {
 	size_t n_resources;
 	struct ec2_tag *tags;
 	size_t n_tags;
+};
+
+/* DeleteVpcPeeringConnectionRequest */
+struct ec2_delete_vpc_peering_connection_request {
+	struct ec2_opt_bool dry_run;
+	const char *vpc_peering_connection_id;
+};
+
+/* DeleteVpcPeeringConnectionResult */
+struct ec2_delete_vpc_peering_connection_result {
+	struct ec2_opt_bool return_;
 };
 
 /* DeleteVpcRequest */
@@ -1173,6 +1236,24 @@ struct ec2_describe_vpc_attribute_result {
 	struct ec2_attribute_boolean_value *enable_dns_hostnames;
 	struct ec2_attribute_boolean_value *enable_dns_support;
 	struct ec2_attribute_boolean_value *enable_network_address_usage_metrics;
+};
+
+/* DescribeVpcPeeringConnectionsRequest */
+struct ec2_describe_vpc_peering_connections_request {
+	struct ec2_filter *filters;
+	size_t n_filters;
+	struct ec2_opt_bool dry_run;
+	const char **vpc_peering_connection_ids;
+	size_t n_vpc_peering_connection_ids;
+	const char *next_token;
+	struct ec2_opt_int max_results;
+};
+
+/* DescribeVpcPeeringConnectionsResult */
+struct ec2_describe_vpc_peering_connections_result {
+	struct ec2_vpc_peering_connection *vpc_peering_connections;
+	size_t n_vpc_peering_connections;
+	const char *next_token;
 };
 
 /* DescribeVpcsRequest */
@@ -1733,6 +1814,11 @@ struct ec2_ipv4_prefix_specification_request {
 	const char *ipv4_prefix;
 };
 
+/* Ipv6CidrBlock */
+struct ec2_ipv6_cidr_block {
+	const char *ipv6_cidr_block;
+};
+
 /* Ipv6PrefixSpecification */
 struct ec2_ipv6_prefix_specification {
 	const char *ipv6_prefix;
@@ -1835,6 +1921,20 @@ struct ec2_modify_vpc_attribute_request {
 	struct ec2_attribute_boolean_value *enable_dns_support;
 	const char *vpc_id;
 	struct ec2_attribute_boolean_value *enable_network_address_usage_metrics;
+};
+
+/* ModifyVpcPeeringConnectionOptionsRequest */
+struct ec2_modify_vpc_peering_connection_options_request {
+	struct ec2_peering_connection_options_request *accepter_peering_connection_options;
+	struct ec2_opt_bool dry_run;
+	struct ec2_peering_connection_options_request *requester_peering_connection_options;
+	const char *vpc_peering_connection_id;
+};
+
+/* ModifyVpcPeeringConnectionOptionsResult */
+struct ec2_modify_vpc_peering_connection_options_result {
+	struct ec2_peering_connection_options *accepter_peering_connection_options;
+	struct ec2_peering_connection_options *requester_peering_connection_options;
 };
 
 /* Monitoring */
@@ -1984,6 +2084,20 @@ struct ec2_network_interface_private_ip_address {
 	const char *private_ip_address;
 };
 
+/* PeeringConnectionOptions */
+struct ec2_peering_connection_options {
+	struct ec2_opt_bool allow_dns_resolution_from_remote_vpc;
+	struct ec2_opt_bool allow_egress_from_local_classic_link_to_remote_vpc;
+	struct ec2_opt_bool allow_egress_from_local_vpc_to_remote_classic_link;
+};
+
+/* PeeringConnectionOptionsRequest */
+struct ec2_peering_connection_options_request {
+	struct ec2_opt_bool allow_dns_resolution_from_remote_vpc;
+	struct ec2_opt_bool allow_egress_from_local_classic_link_to_remote_vpc;
+	struct ec2_opt_bool allow_egress_from_local_vpc_to_remote_classic_link;
+};
+
 /* Placement */
 struct ec2_placement {
 	const char *availability_zone;
@@ -2077,6 +2191,17 @@ struct ec2_region {
 	const char *endpoint;
 	const char *region_name;
 	const char *opt_in_status;
+};
+
+/* RejectVpcPeeringConnectionRequest */
+struct ec2_reject_vpc_peering_connection_request {
+	struct ec2_opt_bool dry_run;
+	const char *vpc_peering_connection_id;
+};
+
+/* RejectVpcPeeringConnectionResult */
+struct ec2_reject_vpc_peering_connection_result {
+	struct ec2_opt_bool return_;
 };
 
 /* ReleaseAddressRequest */
@@ -2580,6 +2705,45 @@ struct ec2_vpc_ipv6_cidr_block_association {
 	const char *ipv6_pool;
 };
 
+/* VpcPeeringConnection */
+struct ec2_vpc_peering_connection {
+	struct ec2_vpc_peering_connection_vpc_info *accepter_vpc_info;
+	struct ec2_opt_int expiration_time;  /* epoch milliseconds */
+	struct ec2_vpc_peering_connection_vpc_info *requester_vpc_info;
+	struct ec2_vpc_peering_connection_state_reason *status;
+	struct ec2_tag *tags;
+	size_t n_tags;
+	const char *vpc_peering_connection_id;
+};
+
+/* VpcPeeringConnectionOptionsDescription */
+struct ec2_vpc_peering_connection_options_description {
+	struct ec2_opt_bool allow_dns_resolution_from_remote_vpc;
+	struct ec2_opt_bool allow_egress_from_local_classic_link_to_remote_vpc;
+	struct ec2_opt_bool allow_egress_from_local_vpc_to_remote_classic_link;
+};
+
+/* VpcPeeringConnectionStateReason */
+struct ec2_vpc_peering_connection_state_reason {
+	const char *code;  /* VpcPeeringConnectionStateReasonCode */
+	const char *message;
+};
+
+/* VpcPeeringConnectionVpcInfo */
+struct ec2_vpc_peering_connection_vpc_info {
+	const char *cidr_block;
+	struct ec2_ipv6_cidr_block *ipv6_cidr_block_set;
+	size_t n_ipv6_cidr_block_set;
+	struct ec2_cidr_block *cidr_block_set;
+	size_t n_cidr_block_set;
+	const char *owner_id;
+	struct ec2_vpc_peering_connection_options_description *peering_options;
+	const char *vpc_id;
+	const char *region;
+};
+
+extern const struct ec2_shape ec2_shape_accept_vpc_peering_connection_request;
+extern const struct ec2_shape ec2_shape_accept_vpc_peering_connection_result;
 extern const struct ec2_shape ec2_shape_account_attribute;
 extern const struct ec2_shape ec2_shape_account_attribute_value;
 extern const struct ec2_shape ec2_shape_address;
@@ -2613,6 +2777,7 @@ extern const struct ec2_shape ec2_shape_capacity_reservation_specification;
 extern const struct ec2_shape ec2_shape_capacity_reservation_specification_response;
 extern const struct ec2_shape ec2_shape_capacity_reservation_target;
 extern const struct ec2_shape ec2_shape_capacity_reservation_target_response;
+extern const struct ec2_shape ec2_shape_cidr_block;
 extern const struct ec2_shape ec2_shape_cpu_options;
 extern const struct ec2_shape ec2_shape_cpu_options_request;
 extern const struct ec2_shape ec2_shape_create_default_vpc_request;
@@ -2635,6 +2800,8 @@ extern const struct ec2_shape ec2_shape_create_security_group_result;
 extern const struct ec2_shape ec2_shape_create_subnet_request;
 extern const struct ec2_shape ec2_shape_create_subnet_result;
 extern const struct ec2_shape ec2_shape_create_tags_request;
+extern const struct ec2_shape ec2_shape_create_vpc_peering_connection_request;
+extern const struct ec2_shape ec2_shape_create_vpc_peering_connection_result;
 extern const struct ec2_shape ec2_shape_create_vpc_request;
 extern const struct ec2_shape ec2_shape_create_vpc_result;
 extern const struct ec2_shape ec2_shape_credit_specification_request;
@@ -2649,6 +2816,8 @@ extern const struct ec2_shape ec2_shape_delete_route_table_request;
 extern const struct ec2_shape ec2_shape_delete_security_group_request;
 extern const struct ec2_shape ec2_shape_delete_subnet_request;
 extern const struct ec2_shape ec2_shape_delete_tags_request;
+extern const struct ec2_shape ec2_shape_delete_vpc_peering_connection_request;
+extern const struct ec2_shape ec2_shape_delete_vpc_peering_connection_result;
 extern const struct ec2_shape ec2_shape_delete_vpc_request;
 extern const struct ec2_shape ec2_shape_describe_account_attributes_request;
 extern const struct ec2_shape ec2_shape_describe_account_attributes_result;
@@ -2687,6 +2856,8 @@ extern const struct ec2_shape ec2_shape_describe_tags_request;
 extern const struct ec2_shape ec2_shape_describe_tags_result;
 extern const struct ec2_shape ec2_shape_describe_vpc_attribute_request;
 extern const struct ec2_shape ec2_shape_describe_vpc_attribute_result;
+extern const struct ec2_shape ec2_shape_describe_vpc_peering_connections_request;
+extern const struct ec2_shape ec2_shape_describe_vpc_peering_connections_result;
 extern const struct ec2_shape ec2_shape_describe_vpcs_request;
 extern const struct ec2_shape ec2_shape_describe_vpcs_result;
 extern const struct ec2_shape ec2_shape_detach_internet_gateway_request;
@@ -2745,6 +2916,7 @@ extern const struct ec2_shape ec2_shape_ip_permission;
 extern const struct ec2_shape ec2_shape_ip_range;
 extern const struct ec2_shape ec2_shape_ipv4_prefix_specification;
 extern const struct ec2_shape ec2_shape_ipv4_prefix_specification_request;
+extern const struct ec2_shape ec2_shape_ipv6_cidr_block;
 extern const struct ec2_shape ec2_shape_ipv6_prefix_specification;
 extern const struct ec2_shape ec2_shape_ipv6_prefix_specification_request;
 extern const struct ec2_shape ec2_shape_ipv6_range;
@@ -2757,6 +2929,8 @@ extern const struct ec2_shape ec2_shape_modify_security_group_rules_request;
 extern const struct ec2_shape ec2_shape_modify_security_group_rules_result;
 extern const struct ec2_shape ec2_shape_modify_subnet_attribute_request;
 extern const struct ec2_shape ec2_shape_modify_vpc_attribute_request;
+extern const struct ec2_shape ec2_shape_modify_vpc_peering_connection_options_request;
+extern const struct ec2_shape ec2_shape_modify_vpc_peering_connection_options_result;
 extern const struct ec2_shape ec2_shape_monitoring;
 extern const struct ec2_shape ec2_shape_nat_gateway;
 extern const struct ec2_shape ec2_shape_nat_gateway_address;
@@ -2769,6 +2943,8 @@ extern const struct ec2_shape ec2_shape_network_interface_attachment;
 extern const struct ec2_shape ec2_shape_network_interface_attachment_changes;
 extern const struct ec2_shape ec2_shape_network_interface_ipv6_address;
 extern const struct ec2_shape ec2_shape_network_interface_private_ip_address;
+extern const struct ec2_shape ec2_shape_peering_connection_options;
+extern const struct ec2_shape ec2_shape_peering_connection_options_request;
 extern const struct ec2_shape ec2_shape_placement;
 extern const struct ec2_shape ec2_shape_port_range;
 extern const struct ec2_shape ec2_shape_prefix_list_id;
@@ -2782,6 +2958,8 @@ extern const struct ec2_shape ec2_shape_provisioned_bandwidth;
 extern const struct ec2_shape ec2_shape_reboot_instances_request;
 extern const struct ec2_shape ec2_shape_referenced_security_group;
 extern const struct ec2_shape ec2_shape_region;
+extern const struct ec2_shape ec2_shape_reject_vpc_peering_connection_request;
+extern const struct ec2_shape ec2_shape_reject_vpc_peering_connection_result;
 extern const struct ec2_shape ec2_shape_release_address_request;
 extern const struct ec2_shape ec2_shape_replace_network_acl_association_request;
 extern const struct ec2_shape ec2_shape_replace_network_acl_association_result;
@@ -2829,6 +3007,10 @@ extern const struct ec2_shape ec2_shape_vpc;
 extern const struct ec2_shape ec2_shape_vpc_cidr_block_association;
 extern const struct ec2_shape ec2_shape_vpc_cidr_block_state;
 extern const struct ec2_shape ec2_shape_vpc_ipv6_cidr_block_association;
+extern const struct ec2_shape ec2_shape_vpc_peering_connection;
+extern const struct ec2_shape ec2_shape_vpc_peering_connection_options_description;
+extern const struct ec2_shape ec2_shape_vpc_peering_connection_state_reason;
+extern const struct ec2_shape ec2_shape_vpc_peering_connection_vpc_info;
 
 /*
  * A request handler: 'in' is the decoded input struct, 'out' the zeroed
@@ -2841,6 +3023,9 @@ struct api_handler {
 };
 extern const struct api_handler api_handlers[];
 
+int api_accept_vpc_peering_connection(struct api_ctx *ctx,
+    const struct ec2_accept_vpc_peering_connection_request *in,
+    struct ec2_accept_vpc_peering_connection_result *out);
 int api_allocate_address(struct api_ctx *ctx,
     const struct ec2_allocate_address_request *in,
     struct ec2_allocate_address_result *out);
@@ -2900,6 +3085,9 @@ int api_create_tags(struct api_ctx *ctx,
     const struct ec2_create_tags_request *in);
 int api_create_vpc(struct api_ctx *ctx, const struct ec2_create_vpc_request *in,
     struct ec2_create_vpc_result *out);
+int api_create_vpc_peering_connection(struct api_ctx *ctx,
+    const struct ec2_create_vpc_peering_connection_request *in,
+    struct ec2_create_vpc_peering_connection_result *out);
 int api_delete_internet_gateway(struct api_ctx *ctx,
     const struct ec2_delete_internet_gateway_request *in);
 int api_delete_nat_gateway(struct api_ctx *ctx,
@@ -2923,6 +3111,9 @@ int api_delete_tags(struct api_ctx *ctx,
     const struct ec2_delete_tags_request *in);
 int api_delete_vpc(struct api_ctx *ctx,
     const struct ec2_delete_vpc_request *in);
+int api_delete_vpc_peering_connection(struct api_ctx *ctx,
+    const struct ec2_delete_vpc_peering_connection_request *in,
+    struct ec2_delete_vpc_peering_connection_result *out);
 int api_describe_account_attributes(struct api_ctx *ctx,
     const struct ec2_describe_account_attributes_request *in,
     struct ec2_describe_account_attributes_result *out);
@@ -2980,6 +3171,9 @@ int api_describe_tags(struct api_ctx *ctx,
 int api_describe_vpc_attribute(struct api_ctx *ctx,
     const struct ec2_describe_vpc_attribute_request *in,
     struct ec2_describe_vpc_attribute_result *out);
+int api_describe_vpc_peering_connections(struct api_ctx *ctx,
+    const struct ec2_describe_vpc_peering_connections_request *in,
+    struct ec2_describe_vpc_peering_connections_result *out);
 int api_describe_vpcs(struct api_ctx *ctx,
     const struct ec2_describe_vpcs_request *in,
     struct ec2_describe_vpcs_result *out);
@@ -3008,8 +3202,14 @@ int api_modify_subnet_attribute(struct api_ctx *ctx,
     const struct ec2_modify_subnet_attribute_request *in);
 int api_modify_vpc_attribute(struct api_ctx *ctx,
     const struct ec2_modify_vpc_attribute_request *in);
+int api_modify_vpc_peering_connection_options(struct api_ctx *ctx,
+    const struct ec2_modify_vpc_peering_connection_options_request *in,
+    struct ec2_modify_vpc_peering_connection_options_result *out);
 int api_reboot_instances(struct api_ctx *ctx,
     const struct ec2_reboot_instances_request *in);
+int api_reject_vpc_peering_connection(struct api_ctx *ctx,
+    const struct ec2_reject_vpc_peering_connection_request *in,
+    struct ec2_reject_vpc_peering_connection_result *out);
 int api_release_address(struct api_ctx *ctx,
     const struct ec2_release_address_request *in);
 int api_replace_network_acl_association(struct api_ctx *ctx,

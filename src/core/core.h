@@ -55,7 +55,9 @@
 	X(EIP, "eipalloc", "elastic-ip", "InvalidAllocationID.NotFound",        \
 	    "The allocation ID '%s' does not exist")                             \
 	X(NATGW, "nat", "natgateway", "NatGatewayNotFound",                     \
-	    "NAT gateway %s was not found")
+	    "NAT gateway %s was not found")                                      \
+	X(PCX, "pcx", "vpc-peering-connection", "InvalidVpcPeeringConnectionID.NotFound", \
+	    "The vpcPeeringConnection ID '%s' does not exist")
 
 /* A rule violation for the API caller: an EC2 error code and a message. */
 struct core_error {
@@ -358,6 +360,31 @@ struct core_natgw {
 	char failure_message[160];
 };
 
+enum core_pcx_state {
+	CORE_PCX_PENDING,      /* pending-acceptance (expired after 7 days) */
+	CORE_PCX_ACTIVE,
+	CORE_PCX_REJECTED,
+	CORE_PCX_FAILED,
+	CORE_PCX_DELETED,
+	CORE_PCX_EXPIRED,      /* never stored: a pending request past its time */
+};
+
+/* A VPC peering connection.  res.owner is the requester; the accepter
+ * sees it too.  The blocks are what the VPCs had when it was created
+ * (Describe shows the live ones while the VPCs exist). */
+struct core_pcx {
+	struct core_res res;
+	char vpc_id[CORE_ID_MAX];              /* requester VPC */
+	char peer_owner[CORE_ACCOUNT_MAX];
+	char peer_vpc_id[CORE_ID_MAX];         /* accepter VPC */
+	struct core_cidr cidr, peer_cidr;      /* primary blocks */
+	enum core_pcx_state state;
+	int64_t state_ms;                      /* when the state last changed */
+	char actor[CORE_ACCOUNT_MAX];          /* who rejected or deleted it */
+	bool dns[2];                           /* AllowDnsResolutionFromRemoteVpc:
+	                                        * [0] requester, [1] accepter */
+};
+
 /* Limits and placement; vpcd's configuration fills it. */
 struct core_config {
 	char region[32];
@@ -379,6 +406,8 @@ struct core_config {
 	unsigned eips_per_region;         /* 5 */
 	unsigned instances_per_region;    /* 20 (vCPU-based on AWS) */
 	unsigned natgws_per_az;           /* 5 */
+	unsigned active_pcx_per_vpc;      /* 50 */
+	unsigned pending_pcx_per_account; /* 25 outstanding requests */
 	/* Where public addresses (Elastic and auto-assigned) come from. */
 	struct core_cidr public_pool;     /* 198.51.100.0/24 */
 };
@@ -432,8 +461,11 @@ void *core_lookup(const struct core_model *m, enum core_type type,
     const char *owner, const char *id, struct core_error *err);
 /* Any resource by id, whatever its owner; NULL if none. */
 struct core_res *core_get(const struct core_model *m, const char *id);
-/* A resource of 'type' owned by 'owner', or NULL (another account's
- * resources do not exist for the caller). */
+/* Whether 'account' sees 'r': its owner does, and a peering connection's
+ * accepter. */
+bool core_res_is_visible(const struct core_res *r, const char *account);
+/* A resource of 'type' that 'owner' sees (core_res_is_visible), or NULL
+ * (another account's resources do not exist for the caller). */
 void *core_find(const struct core_model *m, enum core_type type,
     const char *owner, const char *id);
 /* How many resources of 'type' the account owns (constant time). */
@@ -786,5 +818,35 @@ bool core_natgw_is_live(const struct core_natgw *gw);
 const struct core_natgw *core_natgw_of_eni(const struct core_model *m,
     const struct core_eni *eni);
 const char *core_natgw_state_name(enum core_natgw_state st);
+
+/*
+ * VPC peering connections (core_pcx.c).  Overlapping blocks make a
+ * request fail (state failed), as on AWS; only one connection that is
+ * pending or active may join two VPCs.  The accepter accepts or rejects;
+ * either side deletes an active one, the requester a pending one.  A
+ * pending request expires 7 days after its creation; deleted and failed
+ * connections stay visible 2 hours, rejected and expired ones 2 days.
+ */
+#define CORE_PCX_EXPIRY_MS (7 * 86400 * 1000LL)
+int core_pcx_create(struct core_model *m, const char *owner, struct core_vpc *vpc,
+    struct core_vpc *peer, struct core_pcx **out, struct core_error *err);
+/* The connection 'caller' sees as 'id' (as requester or accepter), or
+ * NULL with InvalidVpcPeeringConnectionID.NotFound. */
+struct core_pcx *core_pcx_lookup(const struct core_model *m, const char *caller,
+    const char *id, int64_t now_ms, struct core_error *err);
+int core_pcx_accept(struct core_model *m, struct core_pcx *pcx, const char *caller,
+    int64_t now_ms, struct core_error *err);
+int core_pcx_reject(struct core_model *m, struct core_pcx *pcx, const char *caller,
+    int64_t now_ms, struct core_error *err);
+int core_pcx_delete(struct core_model *m, struct core_pcx *pcx, const char *caller,
+    int64_t now_ms, struct core_error *err);
+/* The state at 'now_ms' (a pending request may have expired). */
+enum core_pcx_state core_pcx_state(const struct core_pcx *pcx, int64_t now_ms);
+/* Whether Describe still shows it at 'now_ms'. */
+bool core_pcx_is_visible(const struct core_pcx *pcx, int64_t now_ms);
+const char *core_pcx_state_name(enum core_pcx_state st);
+/* The active connection joining two VPCs, or NULL. */
+const struct core_pcx *core_pcx_between(const struct core_model *m, const char *vpc_a,
+    const char *vpc_b);
 
 #endif

@@ -94,6 +94,8 @@ core_config_defaults(struct core_config *cfg)
 	cfg->eips_per_region = 5;
 	cfg->instances_per_region = 20;
 	cfg->natgws_per_az = 5;
+	cfg->active_pcx_per_vpc = 50;
+	cfg->pending_pcx_per_account = 25;
 	cfg->public_pool = (struct core_cidr){ 0xc6336400, 24 };  /* 198.51.100.0/24 */
 	core_config_finish(cfg);
 }
@@ -187,6 +189,7 @@ vpc_field(struct core_res *r)
 	case CORE_ENI: return ((struct core_eni *)r)->vpc_id;
 	case CORE_INSTANCE: return ((struct core_instance *)r)->vpc_id;
 	case CORE_NATGW: return ((struct core_natgw *)r)->vpc_id;
+	case CORE_PCX: return ((struct core_pcx *)r)->vpc_id;
 	default: return NULL;
 	}
 }
@@ -397,9 +400,16 @@ core_find(const struct core_model *m, enum core_type type, const char *owner,
 	if (id == NULL)
 		return NULL;
 	r = map_get(&m->ids, id);
-	if (r == NULL || r->type != type || (owner && strcmp(r->owner, owner) != 0))
+	if (r == NULL || r->type != type || (owner && !core_res_is_visible(r, owner)))
 		return NULL;
 	return r;
+}
+
+bool
+core_res_is_visible(const struct core_res *r, const char *account)
+{
+	return strcmp(r->owner, account) == 0 || (r->type == CORE_PCX &&
+	    strcmp(((const struct core_pcx *)r)->peer_owner, account) == 0);
 }
 
 

@@ -1,8 +1,8 @@
 /*
  * How instances and network interfaces tie into the rest of the model:
  * they keep VPCs, subnets and security groups from being deleted, and
- * routes can target them, as they can NAT gateways.  Peering connections
- * are not modelled yet: no route can target them.
+ * routes can target them, as they can NAT gateways and peering
+ * connections.
  */
 #include <errno.h>
 #include <string.h>
@@ -79,7 +79,10 @@ bool
 core_vpcs_peered(const struct core_model *m, const char *owner_a, const char *vpc_a,
     const char *owner_b, const char *vpc_b)
 {
-	return false;
+	const struct core_pcx *pcx = core_pcx_between(m, vpc_a, vpc_b);
+
+	return pcx && (strcmp(pcx->res.owner, owner_a) == 0 ||
+	    strcmp(pcx->res.owner, owner_b) == 0);
 }
 
 static int
@@ -97,6 +100,8 @@ core_route_target_check(struct core_model *m, const struct core_rtb *rtb,
 	const struct core_instance *inst;
 	const struct core_eni *eni;
 	const struct core_natgw *gw;
+	const struct core_pcx *pcx;
+	enum core_pcx_state st;
 	struct core_eni *enis[CORE_INSTANCE_ENIS_MAX];
 
 	switch (spec->target_type) {
@@ -132,8 +137,15 @@ core_route_target_check(struct core_model *m, const struct core_rtb *rtb,
 			return other_network(rtb, "network interface", eni->res.id, err);
 		return 0;
 	case CORE_TARGET_PCX:
-		return core_fail(err, "InvalidVpcPeeringConnectionID.NotFound",
-		    "The vpcPeeringConnection ID '%s' does not exist", spec->target);
+		pcx = core_pcx_lookup(m, rtb->res.owner, spec->target, time_now_ms(), err);
+		if (pcx == NULL)
+			return -ENOENT;
+		st = core_pcx_state(pcx, time_now_ms());
+		if (st != CORE_PCX_ACTIVE && st != CORE_PCX_PENDING)
+			return core_not_found(CORE_PCX, spec->target, err);
+		if (strcmp(pcx->vpc_id, rtb->vpc_id) != 0 && strcmp(pcx->peer_vpc_id, rtb->vpc_id) != 0)
+			return other_network(rtb, "VPC peering connection", pcx->res.id, err);
+		return 0;
 	default:
 		return core_fail(err, "InvalidParameterValue", "Unsupported route target");
 	}
@@ -145,6 +157,7 @@ core_route_target_is_active(const struct core_model *m, const struct core_rtb *r
 {
 	const struct core_instance *inst;
 	const struct core_natgw *gw;
+	const struct core_pcx *pcx;
 
 	switch (r->target_type) {
 	case CORE_TARGET_INSTANCE:
@@ -156,6 +169,9 @@ core_route_target_is_active(const struct core_model *m, const struct core_rtb *r
 	case CORE_TARGET_NATGW:
 		gw = core_find(m, CORE_NATGW, rtb->res.owner, r->target);
 		return gw && core_natgw_is_live(gw);
+	case CORE_TARGET_PCX:
+		pcx = (const struct core_pcx *)core_get(m, r->target);
+		return pcx && pcx->res.type == CORE_PCX && pcx->state == CORE_PCX_ACTIVE;
 	default:
 		return false;
 	}

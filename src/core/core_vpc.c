@@ -115,6 +115,7 @@ core_vpc_delete(struct core_model *m, struct core_vpc *vpc, struct core_error *e
 		core_remove(m, acl);
 	if (sg)
 		core_remove(m, sg);
+	core_pcx_forget_vpc(m, vpc);
 	core_remove(m, &vpc->res);
 	return 0;
 }

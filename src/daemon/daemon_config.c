@@ -56,6 +56,10 @@ static const struct {
 	{ "quota.elastic-ips-per-region", offsetof(struct core_config, eips_per_region) },
 	{ "quota.instances-per-region", offsetof(struct core_config, instances_per_region) },
 	{ "quota.nat-gateways-per-availability-zone", offsetof(struct core_config, natgws_per_az) },
+	{ "quota.active-vpc-peering-connections-per-vpc",
+	  offsetof(struct core_config, active_pcx_per_vpc) },
+	{ "quota.outstanding-vpc-peering-connection-requests",
+	  offsetof(struct core_config, pending_pcx_per_account) },
 };
 
 int

@@ -199,6 +199,11 @@ void dp_internet_ns(const struct dp_config *cfg, char out[DP_NS_MAX]);
 void dp_natgw_ns(const struct dp_config *cfg, const char *natgw_id, char out[DP_NS_MAX]);
 /* The router-side interface of an ENI: "e" + its id's last 12 hex digits. */
 void dp_eni_ifname(const char *eni_id, char out[DP_IF_MAX]);
+/* Both ends of a peering connection's link: "p" + its id's last 12 hex
+ * digits, in each VPC's router; the address of end 'side' (0 requester,
+ * 1 accepter), a /32 the other end routes through. */
+void dp_pcx_ifname(const char *pcx_id, char out[DP_IF_MAX]);
+uint32_t dp_pcx_addr(const struct core_pcx *pcx, int side);
 /* The edge-side interface of a VPC's internet gateway link. */
 void dp_igw_edge_ifname(const char *vpc_id, char out[DP_IF_MAX]);
 /* The ownership marker link in an instance namespace: "vpcd-<tag>". */

@@ -61,6 +61,20 @@ dp_eni_ifname(const char *eni_id, char out[DP_IF_MAX])
 }
 
 void
+dp_pcx_ifname(const char *pcx_id, char out[DP_IF_MAX])
+{
+	short_ifname('p', pcx_id, out);
+}
+
+uint32_t
+dp_pcx_addr(const struct core_pcx *pcx, int side)
+{
+	/* 169.254.0.0 to 169.254.250.255 in blocks of four; 169.254.255.x
+	 * is the internet gateway's. */
+	return 0xa9fe0000u + (uint32_t)(pcx->res.seq % (251 * 64)) * 4 + 1 + (uint32_t)side;
+}
+
+void
 dp_igw_edge_ifname(const char *vpc_id, char out[DP_IF_MAX])
 {
 	short_ifname('g', vpc_id, out);

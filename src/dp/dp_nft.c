@@ -36,6 +36,7 @@ struct nft_ctx {
 	struct buf b;                   /* sets and maps */
 	struct buf ch;                  /* chains */
 	bool has_igw;
+	bool has_pcx;                   /* an active peering connection */
 	const char **targets;           /* ENIs that routes point to, sorted */
 	size_t n_targets;
 	size_t n_elems[DP_NFT_N_SETS];  /* of each map, once emitted */
@@ -283,6 +284,13 @@ gather(struct nft_ctx *c)
 	CORE_FOREACH(c->m, CORE_IGW, r)
 		if (strcmp(((const struct core_igw *)r)->vpc_id, vpc_id) == 0)
 			c->has_igw = true;
+	CORE_FOREACH(c->m, CORE_PCX, r) {
+		const struct core_pcx *pcx = (const struct core_pcx *)r;
+
+		if (pcx->state == CORE_PCX_ACTIVE && (strcmp(pcx->vpc_id, vpc_id) == 0 ||
+		    strcmp(pcx->peer_vpc_id, vpc_id) == 0))
+			c->has_pcx = true;
+	}
 	CORE_FOREACH(c->m, CORE_RTB, r) {
 		const struct core_rtb *rtb = (const struct core_rtb *)r;
 
@@ -833,8 +841,14 @@ emit_set(struct nft_ctx *c, enum dp_nft_set which, const char *kind, const char 
 	c->n_elems[which] = n;
 }
 
-/* grp_<sg>: private addresses of the members of each group that a rule
- * references. */
+/*
+ * grp_<sg>: private addresses of the members of each group that a rule
+ * references; a group of a peer VPC has its members there, while the
+ * connection is active (after that the rule is stale and matches
+ * nothing).  peer_dst, with an active peering connection: every ENI
+ * address of this VPC, the only destinations a peering link may reach (no
+ * transit, no edge-to-edge routing).
+ */
 static void
 emit_group_sets(struct nft_ctx *c)
 {
@@ -842,10 +856,22 @@ emit_group_sets(struct nft_ctx *c)
 	char name[64];
 
 	for (size_t i = 0; i < c->n_refs; i++) {
+		const struct core_sg *sg = (const struct core_sg *)core_get(c->m, c->refs[i]);
 		size_t n = 0;
 
 		snprintf(name, sizeof(name), "grp_%s", short_id(c->refs[i]));
 		begin_set(b, "set", name, "ipv4_addr", false);
+		if (sg && strcmp(sg->vpc_id, c->vpc->res.id) != 0 &&
+		    core_pcx_between(c->m, sg->vpc_id, c->vpc->res.id)) {
+			CORE_FOREACH(c->m, CORE_ENI, r) {
+				const struct core_eni *e = (const struct core_eni *)r;
+
+				if (strcmp(e->vpc_id, sg->vpc_id) != 0 || !eni_has_group(e, sg->res.id))
+					continue;
+				for (size_t j = 0; j < e->n_ips; j++)
+					put_ip_elem(b, &n, "", e->ips[j], "");
+			}
+		}
 		for (size_t k = 0; k < c->n_enis; k++) {
 			const struct core_eni *e = c->enis[k];
 
@@ -854,6 +880,15 @@ emit_group_sets(struct nft_ctx *c)
 			for (size_t j = 0; j < e->n_ips; j++)
 				put_ip_elem(b, &n, "", e->ips[j], "");
 		}
+		end_set(b, n);
+	}
+	if (c->has_pcx) {
+		size_t n = 0;
+
+		begin_set(b, "set", "peer_dst", "ipv4_addr", false);
+		for (size_t k = 0; k < c->n_enis; k++)
+			for (size_t j = 0; j < c->enis[k]->n_ips; j++)
+				put_ip_elem(b, &n, "", c->enis[k]->ips[j], "");
 		end_set(b, n);
 	}
 }
@@ -919,6 +954,8 @@ body_fwd(struct nft_ctx *c)
 {
 	bool is_cached = c->n_elems[DP_NFT_SET_LEAVE] || c->n_elems[DP_NFT_SET_ENTER];
 
+	if (c->has_pcx)
+		buf_puts(&c->ch, "\t\tiifname \"p*\" ip daddr != @peer_dst drop\n");
 	if (is_cached) {
 		buf_puts(&c->ch, "\t\tct state established ct direction original "
 		    "ct mark & 0xfffffffd == ");

@@ -16,7 +16,9 @@
  *   prerouting  raw (-300)  IPv4 only; "pre": the arriving ENI's source
  *                           check and route-table mark (eni_pre_<eni>)
  *   prerouting  dstnat      igw0: public -> private (1:1), with an IGW only
- *   forward     0           "leave": the sending subnet's network ACL
+ *   forward     0           from a peering link (p...): only to the VPC's
+ *                           own ENI addresses (peer_dst; not transitive);
+ *                           "leave": the sending subnet's network ACL
  *                           (leave_<subnet>) or the internet gateway guard;
  *                           "enter": the receiving ENI's destination check
  *                           (eni_to_<eni>, only for an ENI that a route
@@ -49,6 +51,8 @@
  *   eni_out_<eni>, eni_in_<eni>     an ENI's groups, one jump per group
  *   sg_<sg>_out, sg_<sg>_in         one group's rules
  *   grp_<sg>                        private addresses of the group's members
+ *                                   (in a peer VPC too, while peered)
+ *   peer_dst                        this VPC's ENI addresses (with peering)
  *   leave_<subnet>, enter_<subnet>  a subnet's ACL, egress and ingress
  *   if_<subnet>                     router-side interfaces of its ENIs
  *   state                           one element whose comment is the hash

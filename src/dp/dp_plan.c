@@ -231,6 +231,7 @@ plan_rtb(struct dp_plan *p, const struct core_model *m, const struct dp_config *
 		const struct core_route *rt = &rtb->routes[i];
 		const struct core_eni *eni = NULL;
 		const struct core_natgw *gw;
+		const struct core_pcx *pcx;
 		struct dp_plug plug;
 		struct dp_route *r;
 
@@ -268,6 +269,16 @@ plan_rtb(struct dp_plan *p, const struct core_model *m, const struct dp_config *
 			if (gw && core_natgw_is_live(gw))
 				eni = core_find(m, CORE_ENI, rtb->res.owner, gw->eni_id);
 			break;
+		case CORE_TARGET_PCX:
+			if (!core_route_is_active(m, rtb, rt))
+				break;
+			/* Via the other end of the link. */
+			pcx = (const struct core_pcx *)core_get(m, rt->target);
+			r = add_route(p, ns, table, rt->dst, DP_ROUTE_UNICAST);
+			r->gw = dp_pcx_addr(pcx, strcmp(pcx->vpc_id, rtb->vpc_id) == 0);
+			r->is_onlink = true;
+			dp_pcx_ifname(pcx->res.id, r->dev);
+			continue;
 		default:
 			break;
 		}
@@ -285,6 +296,24 @@ plan_rtb(struct dp_plan *p, const struct core_model *m, const struct dp_config *
 	}
 	if (table == DP_TABLE_MAIN && !has_default)
 		add_route(p, ns, table, (struct core_cidr){ 0, 0 }, DP_ROUTE_UNREACHABLE);
+}
+
+/* An active peering connection's link, planned with its requester: an
+ * interface in each router, each with its /32.  End [0] is in the router
+ * whose name sorts first, as the reconciler observes links. */
+static void
+plan_pcx_link(struct dp_plan *p, const struct dp_config *cfg, const struct core_pcx *pcx)
+{
+	char ns[2][DP_NS_MAX], ifname[DP_IF_MAX];
+	int first;
+
+	dp_router_ns(cfg, pcx->vpc_id, ns[0]);
+	dp_router_ns(cfg, pcx->peer_vpc_id, ns[1]);
+	dp_pcx_ifname(pcx->res.id, ifname);
+	first = strcmp(ns[0], ns[1]) <= 0 ? 0 : 1;
+	add_link(p, ns[first], ifname, ns[!first], ifname, NULL);
+	for (int side = 0; side < 2; side++)
+		add_addr(p, ns[side], ifname, dp_pcx_addr(pcx, side), 32);
 }
 
 static void
@@ -363,6 +392,10 @@ plan_vpc(struct dp_plan *p, const struct core_model *m, const struct core_vpc *v
 			dp_igw_edge_ifname(vpc->res.id, rt->dev);
 		}
 	}
+	CORE_FOREACH(m, CORE_PCX, r)
+		if (strcmp(((const struct core_pcx *)r)->vpc_id, vpc->res.id) == 0 &&
+		    ((const struct core_pcx *)r)->state == CORE_PCX_ACTIVE)
+			plan_pcx_link(p, cfg, (const struct core_pcx *)r);
 	if (igw) {
 		dp_igw_edge_ifname(vpc->res.id, ifname);
 		add_link(p, ns, "igw0", edge, ifname, NULL);

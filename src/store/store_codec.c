@@ -194,6 +194,15 @@ encode_type(const struct core_res *r)
 			    x->failure_message));
 		return o;
 	}
+	case CORE_PCX: {
+		const struct core_pcx *x = (const void *)r;
+
+		return json_pack("{s:s, s:s, s:s, s:o, s:o, s:i, s:I, s:s, s:b, s:b}", "vpc",
+		    x->vpc_id, "peer_owner", x->peer_owner, "peer_vpc", x->peer_vpc_id, "cidr",
+		    cidr_json(&x->cidr), "peer_cidr", cidr_json(&x->peer_cidr), "state",
+		    (int)x->state, "state_changed", (json_int_t)x->state_ms, "actor", x->actor,
+		    "dns", x->dns[0], "peer_dns", x->dns[1]);
+	}
 	default:
 		return json_object();
 	}
@@ -565,6 +574,23 @@ decode_type(struct core_res *r, json_t *o)
 		}
 		return 0;
 	}
+	case CORE_PCX: {
+		struct core_pcx *x = (void *)r;
+		int state;
+
+		if (get_str(o, "vpc", x->vpc_id, sizeof(x->vpc_id)) ||
+		    get_str(o, "peer_owner", x->peer_owner, sizeof(x->peer_owner)) ||
+		    get_str(o, "peer_vpc", x->peer_vpc_id, sizeof(x->peer_vpc_id)) ||
+		    get_cidr(json_object_get(o, "cidr"), &x->cidr) ||
+		    get_cidr(json_object_get(o, "peer_cidr"), &x->peer_cidr) ||
+		    get_int(o, "state", &state) || state < CORE_PCX_PENDING ||
+		    state > CORE_PCX_DELETED || get_int64(o, "state_changed", &x->state_ms) ||
+		    get_str(o, "actor", x->actor, sizeof(x->actor)) ||
+		    get_bool(o, "dns", &x->dns[0]) || get_bool(o, "peer_dns", &x->dns[1]))
+			return -EINVAL;
+		x->state = (enum core_pcx_state)state;
+		return 0;
+	}
 	default:
 		return -EINVAL;
 	}
@@ -582,6 +608,7 @@ static const size_t type_size[] = {
 	[CORE_INSTANCE] = sizeof(struct core_instance),
 	[CORE_EIP] = sizeof(struct core_eip),
 	[CORE_NATGW] = sizeof(struct core_natgw),
+	[CORE_PCX] = sizeof(struct core_pcx),
 };
 
 struct core_res *

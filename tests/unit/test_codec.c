@@ -583,7 +583,7 @@ test_ops(void)
 	op = ec2_op_find("DeleteVpc");
 	CHECK(op && op->input == &ec2_shape_delete_vpc_request &&
 	    op->output == NULL, "DeleteVpc has no output shape");
-	CHECK(ec2_op_find("AllocateAddress") == &ec2_ops[0] &&
+	CHECK(ec2_op_find("AcceptVpcPeeringConnection") == &ec2_ops[0] &&
 	    ec2_op_find("UpdateSecurityGroupRuleDescriptionsIngress") ==
 	    &ec2_ops[ec2_n_ops - 1], "first and last operations are found");
 	CHECK(ec2_op_find("CreateVpnGateway") == NULL && ec2_op_find("") == NULL &&

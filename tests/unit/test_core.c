@@ -415,6 +415,41 @@ test_instances(void)
 	core_model_fini(&m);
 }
 
+/* A pending request expires 7 days after its creation and stays visible
+ * 2 more days; an expired request can no longer be accepted. */
+static void
+test_peering_expiry(void)
+{
+	struct core_model m;
+	struct core_error err;
+	struct core_vpc *a, *b;
+	struct core_pcx *pcx;
+	int64_t t0;
+
+	core_model_init(&m, &cfg);
+	core_res_new(&m, CORE_ACCOUNT, sizeof(struct core_account), NULL, "111111111111");
+	core_vpc_create(&m, "111111111111", (struct core_cidr){ 0x0a000000, 16 }, false, false,
+	    &a, &err);
+	core_vpc_create(&m, "111111111111", (struct core_cidr){ 0x0a010000, 16 }, false, false,
+	    &b, &err);
+	CHECK(core_pcx_create(&m, "111111111111", a, b, &pcx, &err) == 0 &&
+	    pcx->state == CORE_PCX_PENDING, "a peering request");
+	t0 = pcx->res.created_ms;
+	CHECK(core_pcx_state(pcx, t0 + CORE_PCX_EXPIRY_MS - 1) == CORE_PCX_PENDING &&
+	    core_pcx_state(pcx, t0 + CORE_PCX_EXPIRY_MS) == CORE_PCX_EXPIRED,
+	    "it expires after 7 days");
+	CHECK(core_pcx_is_visible(pcx, t0 + CORE_PCX_EXPIRY_MS + 47 * 3600000LL) &&
+	    !core_pcx_is_visible(pcx, t0 + CORE_PCX_EXPIRY_MS + 49 * 3600000LL),
+	    "an expired request is visible for 2 days");
+	CHECK(core_pcx_accept(&m, pcx, "111111111111", t0 + CORE_PCX_EXPIRY_MS, &err) != 0 &&
+	    strcmp(err.code, "InvalidStateTransition") == 0 &&
+	    strstr(err.message, "from expired to active"), "an expired request cannot be accepted");
+	CHECK(core_pcx_accept(&m, pcx, "111111111111", t0 + 1000, &err) == 0 &&
+	    core_pcx_state(pcx, t0 + 30 * CORE_PCX_EXPIRY_MS) == CORE_PCX_ACTIVE,
+	    "an accepted connection does not expire");
+	core_model_fini(&m);
+}
+
 int
 main(void)
 {
@@ -430,5 +465,6 @@ main(void)
 	test_sg_and_acl();
 	test_tags();
 	test_instances();
+	test_peering_expiry();
 	return tap_done();
 }
