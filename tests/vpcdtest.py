@@ -183,6 +183,19 @@ def fails(code, fn, *args, **kwargs):
 
 AMI = "ami-00000000"   # the built-in image
 
+# Asks the internet host's port 9000 what it says (the peer address it saw);
+# exit status 1 if nothing answers.
+ASK = r'''
+import socket, sys
+try:
+    s = socket.create_connection(("203.0.113.10", 9000), timeout=2)
+    s.settimeout(2)
+    print(s.recv(64).decode().strip())
+except OSError as e:
+    print("failed", e)
+    sys.exit(1)
+'''
+
 
 LISTENER = r'''#!/bin/sh
 exec python3 -c '

@@ -4,6 +4,7 @@
  * threads count with relaxed atomics; a scrape reads whatever is there.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +84,8 @@ api_metrics_observe(struct api_metrics *mx, const struct ec2_op *op, int status,
 void
 api_metrics_render(const struct api_metrics *mx, struct buf *out)
 {
+	char label[16];
+
 	buf_puts(out,
 	    "# HELP vpcd_api_requests_total EC2 API requests answered, by action and HTTP "
 	    "status.\n"
@@ -96,11 +99,11 @@ api_metrics_render(const struct api_metrics *mx, struct buf *out)
 			if (v == 0)
 				continue;
 			if (s < ARRAY_SIZE(statuses))
-				buf_printf(out, "vpcd_api_requests_total{action=\"%s\",status=\"%d\"} "
-				    "%llu\n", name, statuses[s], (unsigned long long)v);
+				snprintf(label, sizeof(label), "%d", statuses[s]);
 			else
-				buf_printf(out, "vpcd_api_requests_total{action=\"%s\",status=\"other\"} "
-				    "%llu\n", name, (unsigned long long)v);
+				STR_COPY(label, "other");
+			buf_printf(out, "vpcd_api_requests_total{action=\"%s\",status=\"%s\"} %llu\n",
+			    name, label, (unsigned long long)v);
 		}
 	}
 	buf_puts(out,
@@ -110,25 +113,23 @@ api_metrics_render(const struct api_metrics *mx, struct buf *out)
 	for (size_t i = 0; i < mx->n; i++) {
 		const char *name = i < ec2_n_ops ? ec2_ops[i].name : "none";
 		const struct action_stats *a = &mx->actions[i];
-		uint64_t cum = 0;
+		uint64_t counts[N_BUCKET], cum = 0, total = 0;
 
 		for (size_t b = 0; b < N_BUCKET; b++)
-			cum += get(&a->buckets[b]);
-		if (cum == 0)
+			total += counts[b] = get(&a->buckets[b]);
+		if (total == 0)
 			continue;
-		cum = 0;
 		for (size_t b = 0; b < N_BUCKET; b++) {
-			cum += get(&a->buckets[b]);
+			cum += counts[b];
 			if (b < ARRAY_SIZE(bounds_us))
-				buf_printf(out, "vpcd_api_request_duration_seconds_bucket{action=\"%s\","
-				    "le=\"%g\"} %llu\n", name, (double)bounds_us[b] / 1e6,
-				    (unsigned long long)cum);
+				snprintf(label, sizeof(label), "%g", (double)bounds_us[b] / 1e6);
 			else
-				buf_printf(out, "vpcd_api_request_duration_seconds_bucket{action=\"%s\","
-				    "le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+				STR_COPY(label, "+Inf");
+			buf_printf(out, "vpcd_api_request_duration_seconds_bucket{action=\"%s\","
+			    "le=\"%s\"} %llu\n", name, label, (unsigned long long)cum);
 		}
 		buf_printf(out, "vpcd_api_request_duration_seconds_sum{action=\"%s\"} %.6f\n"
 		    "vpcd_api_request_duration_seconds_count{action=\"%s\"} %llu\n", name,
-		    (double)get(&a->sum_ns) / 1e9, name, (unsigned long long)cum);
+		    (double)get(&a->sum_ns) / 1e9, name, (unsigned long long)total);
 	}
 }

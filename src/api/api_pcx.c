@@ -141,20 +141,38 @@ pcx_lookup(struct api_ctx *ctx, const char *id, int64_t now)
 	return pcx;
 }
 
+typedef int (*pcx_move_fn)(struct core_model *m, struct core_pcx *pcx, const char *caller,
+    int64_t now_ms, struct core_error *err);
+
+/* Accept, reject or delete: the connection it moved, or NULL. */
+static struct core_pcx *
+pcx_move(struct api_ctx *ctx, const char *id, struct ec2_opt_bool dry_run, pcx_move_fn move,
+    int64_t now)
+{
+	struct core_error cerr;
+	struct core_pcx *pcx = pcx_lookup(ctx, id, now);
+
+	if (pcx == NULL)
+		return NULL;
+	api_dry_run(ctx, dry_run);
+	if (move(ctx->model, pcx, ctx->owner, now, &cerr)) {
+		api_fail_core(ctx, &cerr);
+		return NULL;
+	}
+	return pcx;
+}
+
 int
 api_accept_vpc_peering_connection(struct api_ctx *ctx,
     const struct ec2_accept_vpc_peering_connection_request *in,
     struct ec2_accept_vpc_peering_connection_result *out)
 {
 	int64_t now = time_now_ms();
-	struct core_error cerr;
-	struct core_pcx *pcx = pcx_lookup(ctx, in->vpc_peering_connection_id, now);
+	struct core_pcx *pcx = pcx_move(ctx, in->vpc_peering_connection_id, in->dry_run,
+	    core_pcx_accept, now);
 
 	if (pcx == NULL)
 		return -EINVAL;
-	api_dry_run(ctx, in->dry_run);
-	if (core_pcx_accept(ctx->model, pcx, ctx->owner, now, &cerr))
-		return api_fail_core(ctx, &cerr);
 	out->vpc_peering_connection = pcx_new_out(ctx, pcx, now);
 	return 0;
 }
@@ -164,15 +182,9 @@ api_reject_vpc_peering_connection(struct api_ctx *ctx,
     const struct ec2_reject_vpc_peering_connection_request *in,
     struct ec2_reject_vpc_peering_connection_result *out)
 {
-	int64_t now = time_now_ms();
-	struct core_error cerr;
-	struct core_pcx *pcx = pcx_lookup(ctx, in->vpc_peering_connection_id, now);
-
-	if (pcx == NULL)
+	if (pcx_move(ctx, in->vpc_peering_connection_id, in->dry_run, core_pcx_reject,
+	    time_now_ms()) == NULL)
 		return -EINVAL;
-	api_dry_run(ctx, in->dry_run);
-	if (core_pcx_reject(ctx->model, pcx, ctx->owner, now, &cerr))
-		return api_fail_core(ctx, &cerr);
 	out->return_ = EC2_BOOL(true);
 	return 0;
 }
@@ -182,15 +194,9 @@ api_delete_vpc_peering_connection(struct api_ctx *ctx,
     const struct ec2_delete_vpc_peering_connection_request *in,
     struct ec2_delete_vpc_peering_connection_result *out)
 {
-	int64_t now = time_now_ms();
-	struct core_error cerr;
-	struct core_pcx *pcx = pcx_lookup(ctx, in->vpc_peering_connection_id, now);
-
-	if (pcx == NULL)
+	if (pcx_move(ctx, in->vpc_peering_connection_id, in->dry_run, core_pcx_delete,
+	    time_now_ms()) == NULL)
 		return -EINVAL;
-	api_dry_run(ctx, in->dry_run);
-	if (core_pcx_delete(ctx->model, pcx, ctx->owner, now, &cerr))
-		return api_fail_core(ctx, &cerr);
 	out->return_ = EC2_BOOL(true);
 	return 0;
 }

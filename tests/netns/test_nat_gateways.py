@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from vpcdtest import VPCCTL, wait_running
+from vpcdtest import ASK, VPCCTL, wait_running
 
 NAT_IMAGE = "ami-00000001"
 # The internet host: answers "ok <peer address>" on 9000 and closes; on
@@ -33,16 +33,6 @@ def echo(c, addr):
         c.sendall(d)
 threading.Thread(target=peer, args=(9001, echo), daemon=True).start()
 peer(9000, once)
-'''
-ASK = r'''
-import socket, sys
-try:
-    s = socket.create_connection(("203.0.113.10", 9000), timeout=2)
-    s.settimeout(2)
-    print(s.recv(64).decode().strip())
-except OSError as e:
-    print("failed", e)
-    sys.exit(1)
 '''
 # Keeps one connection idle for argv[1] seconds between two exchanges.
 IDLE = r'''

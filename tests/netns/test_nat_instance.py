@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from vpcdtest import VPCCTL, listener, wait_port, wait_running
+from vpcdtest import ASK, VPCCTL, listener, wait_port, wait_running
 
 NAT_IMAGE = "ami-00000001"
 PEER_ECHO = r'''
@@ -18,16 +18,6 @@ while True:
     c, peer = s.accept()
     c.sendall(("ok %s\n" % peer[0]).encode())
     c.close()
-'''
-ASK = r'''
-import socket, sys
-try:
-    s = socket.create_connection(("203.0.113.10", 9000), timeout=2)
-    s.settimeout(2)
-    print(s.recv(64).decode().strip())
-except OSError as e:
-    print("failed", e)
-    sys.exit(1)
 '''
 
 
