@@ -82,7 +82,25 @@ def test_restart_keeps_established_connections_and_rebuilds_nothing(dp):
     ec2, vpc, (a, b), ips = build(dp)
     assert echo_ready(dp, a, ips[b])
     rns = router_ns(dp, vpc)
+    # A peering connection and a NAT gateway are adopted as they are too.
+    _, peer_vpc, _, _ = build(dp, "10.1.0.0/16", n=1)
+    pcx = ec2.create_vpc_peering_connection(VpcId=vpc, PeerVpcId=peer_vpc)[
+        "VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    sn = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"][0]
+    nat = ec2.create_nat_gateway(SubnetId=sn["SubnetId"], AllocationId=ec2.allocate_address(
+        Domain="vpc")["AllocationId"])["NatGateway"]["NatGatewayId"]
+    deadline = time.time() + 10
+    while time.time() < deadline and ec2.describe_nat_gateways(NatGatewayIds=[nat])[
+            "NatGateways"][0]["State"] != "available":
+        time.sleep(0.1)
+    pcx_if = "p" + pcx[-12:]
+    assert link_index(rns, pcx_if) and link_index(router_ns(dp, peer_vpc), pcx_if)
     eth_before = {i: link_index(i, "eth0") for i in (a, b)}
+    eth_before["nat"] = link_index("vpcd-%s-%s" % (dp.tag, nat), "eth0")
+    eth_before["pcx"] = link_index(rns, pcx_if)
     pinger = subprocess.Popen([VPCCTL, "--data-dir", dp.data_dir, "exec", a, "--",
                                "/usr/bin/python3", "-c", PINGER % (ips[b], 6.0)],
                               stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
@@ -96,7 +114,10 @@ def test_restart_keeps_established_connections_and_rebuilds_nothing(dp):
         pinger.kill()
     assert pinger.returncode == 0, "the connection broke across the restart"
     assert int(out.strip()) > 30
-    assert {i: link_index(i, "eth0") for i in (a, b)} == eth_before
+    eth_after = {i: link_index(i, "eth0") for i in (a, b)}
+    eth_after["nat"] = link_index("vpcd-%s-%s" % (dp.tag, nat), "eth0")
+    eth_after["pcx"] = link_index(rns, pcx_if)
+    assert eth_after == eth_before
     assert "repaired" not in dp.log().split("signal 15")[-1], "the restart changed the kernel"
     assert rns in netns_names()
 
