@@ -6,7 +6,7 @@ BUILD ?= build
 VPCD_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: all deps build run test test-sanitize gen bench bench-dp clean
+.PHONY: all deps build run test test-sanitize gen bench bench-dp bench-gw clean
 
 all: build
 
@@ -43,6 +43,12 @@ bench: build
 # time and rule-change latency against a bare veth pair.
 bench-dp: build
 	bench/dp_run.sh
+
+# The gateway benchmark (root): a NAT gateway's throughput and connection
+# rate against the same path through the internet gateway alone.
+bench-gw: build
+	ninja -C $(BUILD) bench/connrate
+	/usr/bin/python3 bench/gw_bench.py
 
 clean:
 	rm -rf $(BUILD) build-asan
