@@ -75,6 +75,12 @@ h_create_default_vpc(struct api_ctx *c, const void *in, void *out)
 }
 
 static int
+h_create_flow_logs(struct api_ctx *c, const void *in, void *out)
+{
+	return api_create_flow_logs(c, in, out);
+}
+
+static int
 h_create_internet_gateway(struct api_ctx *c, const void *in, void *out)
 {
 	return api_create_internet_gateway(c, in, out);
@@ -146,6 +152,12 @@ static int
 h_create_vpc_peering_connection(struct api_ctx *c, const void *in, void *out)
 {
 	return api_create_vpc_peering_connection(c, in, out);
+}
+
+static int
+h_delete_flow_logs(struct api_ctx *c, const void *in, void *out)
+{
+	return api_delete_flow_logs(c, in, out);
 }
 
 static int
@@ -246,6 +258,12 @@ static int
 h_describe_availability_zones(struct api_ctx *c, const void *in, void *out)
 {
 	return api_describe_availability_zones(c, in, out);
+}
+
+static int
+h_describe_flow_logs(struct api_ctx *c, const void *in, void *out)
+{
+	return api_describe_flow_logs(c, in, out);
 }
 
 static int
@@ -549,6 +567,7 @@ const struct api_handler api_handlers[] = {
 	{ h_authorize_security_group_egress },
 	{ h_authorize_security_group_ingress },
 	{ h_create_default_vpc },
+	{ h_create_flow_logs },
 	{ h_create_internet_gateway },
 	{ h_create_nat_gateway },
 	{ h_create_network_acl },
@@ -561,6 +580,7 @@ const struct api_handler api_handlers[] = {
 	{ h_create_tags },
 	{ h_create_vpc },
 	{ h_create_vpc_peering_connection },
+	{ h_delete_flow_logs },
 	{ h_delete_internet_gateway },
 	{ h_delete_nat_gateway },
 	{ h_delete_network_acl },
@@ -576,6 +596,7 @@ const struct api_handler api_handlers[] = {
 	{ h_describe_account_attributes },
 	{ h_describe_addresses },
 	{ h_describe_availability_zones },
+	{ h_describe_flow_logs },
 	{ h_describe_images },
 	{ h_describe_instance_attribute },
 	{ h_describe_instance_status },

@@ -57,6 +57,11 @@ static const char *const ec2_enum_connectivity_type[] = {
 	"public",
 	NULL
 };
+static const char *const ec2_enum_destination_file_format[] = {
+	"plain-text",
+	"parquet",
+	NULL
+};
 static const char *const ec2_enum_device_type[] = {
 	"ebs",
 	"instance-store",
@@ -73,6 +78,14 @@ static const char *const ec2_enum_event_code[] = {
 	"system-maintenance",
 	"instance-retirement",
 	"instance-stop",
+	NULL
+};
+static const char *const ec2_enum_flow_logs_resource_type[] = {
+	"VPC",
+	"Subnet",
+	"NetworkInterface",
+	"TransitGateway",
+	"TransitGatewayAttachment",
 	NULL
 };
 static const char *const ec2_enum_hostname_type[] = {
@@ -751,6 +764,12 @@ static const char *const ec2_enum_instance_type[] = {
 	"hpc6id.32xlarge",
 	NULL
 };
+static const char *const ec2_enum_log_destination_type[] = {
+	"cloud-watch-logs",
+	"s3",
+	"kinesis-data-firehose",
+	NULL
+};
 static const char *const ec2_enum_market_type[] = {
 	"spot",
 	NULL
@@ -980,6 +999,12 @@ static const char *const ec2_enum_tenancy[] = {
 };
 static const char *const ec2_enum_tpm_support_values[] = {
 	"v2.0",
+	NULL
+};
+static const char *const ec2_enum_traffic_type[] = {
+	"ACCEPT",
+	"REJECT",
+	"ALL",
 	NULL
 };
 static const char *const ec2_enum_virtualization_type[] = {
@@ -2195,6 +2220,129 @@ const struct ec2_shape ec2_shape_create_default_vpc_result = {
 	.n_members = 1,
 };
 
+static const struct ec2_member ec2_members_create_flow_logs_request[] = {
+	{ .name = "DryRun",
+	  .query_name = "DryRun",
+	  .xml_name = "DryRun",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_create_flow_logs_request, dry_run) },
+	{ .name = "ClientToken",
+	  .query_name = "ClientToken",
+	  .xml_name = "ClientToken",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_flow_logs_request, client_token) },
+	{ .name = "DeliverLogsPermissionArn",
+	  .query_name = "DeliverLogsPermissionArn",
+	  .xml_name = "DeliverLogsPermissionArn",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_flow_logs_request, deliver_logs_permission_arn) },
+	{ .name = "DeliverCrossAccountRole",
+	  .query_name = "DeliverCrossAccountRole",
+	  .xml_name = "DeliverCrossAccountRole",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_flow_logs_request, deliver_cross_account_role) },
+	{ .name = "LogGroupName",
+	  .query_name = "LogGroupName",
+	  .xml_name = "LogGroupName",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_flow_logs_request, log_group_name) },
+	{ .name = "ResourceIds",
+	  .query_name = "ResourceId",
+	  .xml_name = "ResourceId",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRING,
+	  .required = true,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_create_flow_logs_request, resource_ids),
+	  .count_offset = offsetof(struct ec2_create_flow_logs_request, n_resource_ids) },
+	{ .name = "ResourceType",
+	  .query_name = "ResourceType",
+	  .xml_name = "ResourceType",
+	  .type = EC2_STRING,
+	  .required = true,
+	  .offset = offsetof(struct ec2_create_flow_logs_request, resource_type),
+	  .enums = ec2_enum_flow_logs_resource_type },
+	{ .name = "TrafficType",
+	  .query_name = "TrafficType",
+	  .xml_name = "TrafficType",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_flow_logs_request, traffic_type),
+	  .enums = ec2_enum_traffic_type },
+	{ .name = "LogDestinationType",
+	  .query_name = "LogDestinationType",
+	  .xml_name = "LogDestinationType",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_flow_logs_request, log_destination_type),
+	  .enums = ec2_enum_log_destination_type },
+	{ .name = "LogDestination",
+	  .query_name = "LogDestination",
+	  .xml_name = "LogDestination",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_flow_logs_request, log_destination) },
+	{ .name = "LogFormat",
+	  .query_name = "LogFormat",
+	  .xml_name = "LogFormat",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_flow_logs_request, log_format) },
+	{ .name = "TagSpecifications",
+	  .query_name = "TagSpecification",
+	  .xml_name = "TagSpecification",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRUCT,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_create_flow_logs_request, tag_specifications),
+	  .count_offset = offsetof(struct ec2_create_flow_logs_request, n_tag_specifications),
+	  .shape = &ec2_shape_tag_specification },
+	{ .name = "MaxAggregationInterval",
+	  .query_name = "MaxAggregationInterval",
+	  .xml_name = "MaxAggregationInterval",
+	  .type = EC2_INT,
+	  .offset = offsetof(struct ec2_create_flow_logs_request, max_aggregation_interval) },
+	{ .name = "DestinationOptions",
+	  .query_name = "DestinationOptions",
+	  .xml_name = "DestinationOptions",
+	  .type = EC2_STRUCT,
+	  .offset = offsetof(struct ec2_create_flow_logs_request, destination_options),
+	  .shape = &ec2_shape_destination_options_request },
+};
+const struct ec2_shape ec2_shape_create_flow_logs_request = {
+	.name = "CreateFlowLogsRequest",
+	.size = sizeof(struct ec2_create_flow_logs_request),
+	.members = ec2_members_create_flow_logs_request,
+	.n_members = 14,
+};
+
+static const struct ec2_member ec2_members_create_flow_logs_result[] = {
+	{ .name = "ClientToken",
+	  .query_name = "ClientToken",
+	  .xml_name = "clientToken",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_create_flow_logs_result, client_token) },
+	{ .name = "FlowLogIds",
+	  .query_name = "FlowLogIdSet",
+	  .xml_name = "flowLogIdSet",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRING,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_create_flow_logs_result, flow_log_ids),
+	  .count_offset = offsetof(struct ec2_create_flow_logs_result, n_flow_log_ids) },
+	{ .name = "Unsuccessful",
+	  .query_name = "Unsuccessful",
+	  .xml_name = "unsuccessful",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRUCT,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_create_flow_logs_result, unsuccessful),
+	  .count_offset = offsetof(struct ec2_create_flow_logs_result, n_unsuccessful),
+	  .shape = &ec2_shape_unsuccessful_item },
+};
+const struct ec2_shape ec2_shape_create_flow_logs_result = {
+	.name = "CreateFlowLogsResult",
+	.size = sizeof(struct ec2_create_flow_logs_result),
+	.members = ec2_members_create_flow_logs_result,
+	.n_members = 3,
+};
+
 static const struct ec2_member ec2_members_create_internet_gateway_request[] = {
 	{ .name = "TagSpecifications",
 	  .query_name = "TagSpecification",
@@ -3048,6 +3196,47 @@ const struct ec2_shape ec2_shape_credit_specification_request = {
 	.n_members = 1,
 };
 
+static const struct ec2_member ec2_members_delete_flow_logs_request[] = {
+	{ .name = "DryRun",
+	  .query_name = "DryRun",
+	  .xml_name = "DryRun",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_delete_flow_logs_request, dry_run) },
+	{ .name = "FlowLogIds",
+	  .query_name = "FlowLogId",
+	  .xml_name = "FlowLogId",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRING,
+	  .required = true,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_delete_flow_logs_request, flow_log_ids),
+	  .count_offset = offsetof(struct ec2_delete_flow_logs_request, n_flow_log_ids) },
+};
+const struct ec2_shape ec2_shape_delete_flow_logs_request = {
+	.name = "DeleteFlowLogsRequest",
+	.size = sizeof(struct ec2_delete_flow_logs_request),
+	.members = ec2_members_delete_flow_logs_request,
+	.n_members = 2,
+};
+
+static const struct ec2_member ec2_members_delete_flow_logs_result[] = {
+	{ .name = "Unsuccessful",
+	  .query_name = "Unsuccessful",
+	  .xml_name = "unsuccessful",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRUCT,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_delete_flow_logs_result, unsuccessful),
+	  .count_offset = offsetof(struct ec2_delete_flow_logs_result, n_unsuccessful),
+	  .shape = &ec2_shape_unsuccessful_item },
+};
+const struct ec2_shape ec2_shape_delete_flow_logs_result = {
+	.name = "DeleteFlowLogsResult",
+	.size = sizeof(struct ec2_delete_flow_logs_result),
+	.members = ec2_members_delete_flow_logs_result,
+	.n_members = 1,
+};
+
 static const struct ec2_member ec2_members_delete_internet_gateway_request[] = {
 	{ .name = "DryRun",
 	  .query_name = "DryRun",
@@ -3517,6 +3706,70 @@ const struct ec2_shape ec2_shape_describe_availability_zones_result = {
 	.size = sizeof(struct ec2_describe_availability_zones_result),
 	.members = ec2_members_describe_availability_zones_result,
 	.n_members = 1,
+};
+
+static const struct ec2_member ec2_members_describe_flow_logs_request[] = {
+	{ .name = "DryRun",
+	  .query_name = "DryRun",
+	  .xml_name = "DryRun",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_describe_flow_logs_request, dry_run) },
+	{ .name = "Filter",
+	  .query_name = "Filter",
+	  .xml_name = "Filter",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRUCT,
+	  .item_name = "Filter",
+	  .offset = offsetof(struct ec2_describe_flow_logs_request, filter),
+	  .count_offset = offsetof(struct ec2_describe_flow_logs_request, n_filter),
+	  .shape = &ec2_shape_filter },
+	{ .name = "FlowLogIds",
+	  .query_name = "FlowLogId",
+	  .xml_name = "FlowLogId",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRING,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_describe_flow_logs_request, flow_log_ids),
+	  .count_offset = offsetof(struct ec2_describe_flow_logs_request, n_flow_log_ids) },
+	{ .name = "MaxResults",
+	  .query_name = "MaxResults",
+	  .xml_name = "MaxResults",
+	  .type = EC2_INT,
+	  .offset = offsetof(struct ec2_describe_flow_logs_request, max_results) },
+	{ .name = "NextToken",
+	  .query_name = "NextToken",
+	  .xml_name = "NextToken",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_describe_flow_logs_request, next_token) },
+};
+const struct ec2_shape ec2_shape_describe_flow_logs_request = {
+	.name = "DescribeFlowLogsRequest",
+	.size = sizeof(struct ec2_describe_flow_logs_request),
+	.members = ec2_members_describe_flow_logs_request,
+	.n_members = 5,
+};
+
+static const struct ec2_member ec2_members_describe_flow_logs_result[] = {
+	{ .name = "FlowLogs",
+	  .query_name = "FlowLogSet",
+	  .xml_name = "flowLogSet",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRUCT,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_describe_flow_logs_result, flow_logs),
+	  .count_offset = offsetof(struct ec2_describe_flow_logs_result, n_flow_logs),
+	  .shape = &ec2_shape_flow_log },
+	{ .name = "NextToken",
+	  .query_name = "NextToken",
+	  .xml_name = "nextToken",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_describe_flow_logs_result, next_token) },
+};
+const struct ec2_shape ec2_shape_describe_flow_logs_result = {
+	.name = "DescribeFlowLogsResult",
+	.size = sizeof(struct ec2_describe_flow_logs_result),
+	.members = ec2_members_describe_flow_logs_result,
+	.n_members = 2,
 };
 
 static const struct ec2_member ec2_members_describe_images_request[] = {
@@ -4633,6 +4886,56 @@ const struct ec2_shape ec2_shape_describe_vpcs_result = {
 	.n_members = 2,
 };
 
+static const struct ec2_member ec2_members_destination_options_request[] = {
+	{ .name = "FileFormat",
+	  .query_name = "FileFormat",
+	  .xml_name = "FileFormat",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_destination_options_request, file_format),
+	  .enums = ec2_enum_destination_file_format },
+	{ .name = "HiveCompatiblePartitions",
+	  .query_name = "HiveCompatiblePartitions",
+	  .xml_name = "HiveCompatiblePartitions",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_destination_options_request, hive_compatible_partitions) },
+	{ .name = "PerHourPartition",
+	  .query_name = "PerHourPartition",
+	  .xml_name = "PerHourPartition",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_destination_options_request, per_hour_partition) },
+};
+const struct ec2_shape ec2_shape_destination_options_request = {
+	.name = "DestinationOptionsRequest",
+	.size = sizeof(struct ec2_destination_options_request),
+	.members = ec2_members_destination_options_request,
+	.n_members = 3,
+};
+
+static const struct ec2_member ec2_members_destination_options_response[] = {
+	{ .name = "FileFormat",
+	  .query_name = "FileFormat",
+	  .xml_name = "fileFormat",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_destination_options_response, file_format),
+	  .enums = ec2_enum_destination_file_format },
+	{ .name = "HiveCompatiblePartitions",
+	  .query_name = "HiveCompatiblePartitions",
+	  .xml_name = "hiveCompatiblePartitions",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_destination_options_response, hive_compatible_partitions) },
+	{ .name = "PerHourPartition",
+	  .query_name = "PerHourPartition",
+	  .xml_name = "perHourPartition",
+	  .type = EC2_BOOL,
+	  .offset = offsetof(struct ec2_destination_options_response, per_hour_partition) },
+};
+const struct ec2_shape ec2_shape_destination_options_response = {
+	.name = "DestinationOptionsResponse",
+	.size = sizeof(struct ec2_destination_options_response),
+	.members = ec2_members_destination_options_response,
+	.n_members = 3,
+};
+
 static const struct ec2_member ec2_members_detach_internet_gateway_request[] = {
 	{ .name = "DryRun",
 	  .query_name = "DryRun",
@@ -5048,6 +5351,102 @@ const struct ec2_shape ec2_shape_filter = {
 	.size = sizeof(struct ec2_filter),
 	.members = ec2_members_filter,
 	.n_members = 2,
+};
+
+static const struct ec2_member ec2_members_flow_log[] = {
+	{ .name = "CreationTime",
+	  .query_name = "CreationTime",
+	  .xml_name = "creationTime",
+	  .type = EC2_TIME,
+	  .offset = offsetof(struct ec2_flow_log, creation_time) },
+	{ .name = "DeliverLogsErrorMessage",
+	  .query_name = "DeliverLogsErrorMessage",
+	  .xml_name = "deliverLogsErrorMessage",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_flow_log, deliver_logs_error_message) },
+	{ .name = "DeliverLogsPermissionArn",
+	  .query_name = "DeliverLogsPermissionArn",
+	  .xml_name = "deliverLogsPermissionArn",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_flow_log, deliver_logs_permission_arn) },
+	{ .name = "DeliverCrossAccountRole",
+	  .query_name = "DeliverCrossAccountRole",
+	  .xml_name = "deliverCrossAccountRole",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_flow_log, deliver_cross_account_role) },
+	{ .name = "DeliverLogsStatus",
+	  .query_name = "DeliverLogsStatus",
+	  .xml_name = "deliverLogsStatus",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_flow_log, deliver_logs_status) },
+	{ .name = "FlowLogId",
+	  .query_name = "FlowLogId",
+	  .xml_name = "flowLogId",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_flow_log, flow_log_id) },
+	{ .name = "FlowLogStatus",
+	  .query_name = "FlowLogStatus",
+	  .xml_name = "flowLogStatus",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_flow_log, flow_log_status) },
+	{ .name = "LogGroupName",
+	  .query_name = "LogGroupName",
+	  .xml_name = "logGroupName",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_flow_log, log_group_name) },
+	{ .name = "ResourceId",
+	  .query_name = "ResourceId",
+	  .xml_name = "resourceId",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_flow_log, resource_id) },
+	{ .name = "TrafficType",
+	  .query_name = "TrafficType",
+	  .xml_name = "trafficType",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_flow_log, traffic_type),
+	  .enums = ec2_enum_traffic_type },
+	{ .name = "LogDestinationType",
+	  .query_name = "LogDestinationType",
+	  .xml_name = "logDestinationType",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_flow_log, log_destination_type),
+	  .enums = ec2_enum_log_destination_type },
+	{ .name = "LogDestination",
+	  .query_name = "LogDestination",
+	  .xml_name = "logDestination",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_flow_log, log_destination) },
+	{ .name = "LogFormat",
+	  .query_name = "LogFormat",
+	  .xml_name = "logFormat",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_flow_log, log_format) },
+	{ .name = "Tags",
+	  .query_name = "TagSet",
+	  .xml_name = "tagSet",
+	  .type = EC2_LIST,
+	  .item_type = EC2_STRUCT,
+	  .item_name = "item",
+	  .offset = offsetof(struct ec2_flow_log, tags),
+	  .count_offset = offsetof(struct ec2_flow_log, n_tags),
+	  .shape = &ec2_shape_tag },
+	{ .name = "MaxAggregationInterval",
+	  .query_name = "MaxAggregationInterval",
+	  .xml_name = "maxAggregationInterval",
+	  .type = EC2_INT,
+	  .offset = offsetof(struct ec2_flow_log, max_aggregation_interval) },
+	{ .name = "DestinationOptions",
+	  .query_name = "DestinationOptions",
+	  .xml_name = "destinationOptions",
+	  .type = EC2_STRUCT,
+	  .offset = offsetof(struct ec2_flow_log, destination_options),
+	  .shape = &ec2_shape_destination_options_response },
+};
+const struct ec2_shape ec2_shape_flow_log = {
+	.name = "FlowLog",
+	.size = sizeof(struct ec2_flow_log),
+	.members = ec2_members_flow_log,
+	.n_members = 16,
 };
 
 static const struct ec2_member ec2_members_get_console_output_request[] = {
@@ -9959,6 +10358,45 @@ const struct ec2_shape ec2_shape_unassign_private_ip_addresses_request = {
 	.n_members = 3,
 };
 
+static const struct ec2_member ec2_members_unsuccessful_item[] = {
+	{ .name = "Error",
+	  .query_name = "Error",
+	  .xml_name = "error",
+	  .type = EC2_STRUCT,
+	  .offset = offsetof(struct ec2_unsuccessful_item, error),
+	  .shape = &ec2_shape_unsuccessful_item_error },
+	{ .name = "ResourceId",
+	  .query_name = "ResourceId",
+	  .xml_name = "resourceId",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_unsuccessful_item, resource_id) },
+};
+const struct ec2_shape ec2_shape_unsuccessful_item = {
+	.name = "UnsuccessfulItem",
+	.size = sizeof(struct ec2_unsuccessful_item),
+	.members = ec2_members_unsuccessful_item,
+	.n_members = 2,
+};
+
+static const struct ec2_member ec2_members_unsuccessful_item_error[] = {
+	{ .name = "Code",
+	  .query_name = "Code",
+	  .xml_name = "code",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_unsuccessful_item_error, code) },
+	{ .name = "Message",
+	  .query_name = "Message",
+	  .xml_name = "message",
+	  .type = EC2_STRING,
+	  .offset = offsetof(struct ec2_unsuccessful_item_error, message) },
+};
+const struct ec2_shape ec2_shape_unsuccessful_item_error = {
+	.name = "UnsuccessfulItemError",
+	.size = sizeof(struct ec2_unsuccessful_item_error),
+	.members = ec2_members_unsuccessful_item_error,
+	.n_members = 2,
+};
+
 static const struct ec2_member ec2_members_update_security_group_rule_descriptions_egress_request[] = {
 	{ .name = "DryRun",
 	  .query_name = "DryRun",
@@ -10423,6 +10861,7 @@ const struct ec2_op ec2_ops[] = {
 	{ "AuthorizeSecurityGroupEgress", &ec2_shape_authorize_security_group_egress_request, &ec2_shape_authorize_security_group_egress_result },
 	{ "AuthorizeSecurityGroupIngress", &ec2_shape_authorize_security_group_ingress_request, &ec2_shape_authorize_security_group_ingress_result },
 	{ "CreateDefaultVpc", &ec2_shape_create_default_vpc_request, &ec2_shape_create_default_vpc_result },
+	{ "CreateFlowLogs", &ec2_shape_create_flow_logs_request, &ec2_shape_create_flow_logs_result },
 	{ "CreateInternetGateway", &ec2_shape_create_internet_gateway_request, &ec2_shape_create_internet_gateway_result },
 	{ "CreateNatGateway", &ec2_shape_create_nat_gateway_request, &ec2_shape_create_nat_gateway_result },
 	{ "CreateNetworkAcl", &ec2_shape_create_network_acl_request, &ec2_shape_create_network_acl_result },
@@ -10435,6 +10874,7 @@ const struct ec2_op ec2_ops[] = {
 	{ "CreateTags", &ec2_shape_create_tags_request, NULL },
 	{ "CreateVpc", &ec2_shape_create_vpc_request, &ec2_shape_create_vpc_result },
 	{ "CreateVpcPeeringConnection", &ec2_shape_create_vpc_peering_connection_request, &ec2_shape_create_vpc_peering_connection_result },
+	{ "DeleteFlowLogs", &ec2_shape_delete_flow_logs_request, &ec2_shape_delete_flow_logs_result },
 	{ "DeleteInternetGateway", &ec2_shape_delete_internet_gateway_request, NULL },
 	{ "DeleteNatGateway", &ec2_shape_delete_nat_gateway_request, &ec2_shape_delete_nat_gateway_result },
 	{ "DeleteNetworkAcl", &ec2_shape_delete_network_acl_request, NULL },
@@ -10450,6 +10890,7 @@ const struct ec2_op ec2_ops[] = {
 	{ "DescribeAccountAttributes", &ec2_shape_describe_account_attributes_request, &ec2_shape_describe_account_attributes_result },
 	{ "DescribeAddresses", &ec2_shape_describe_addresses_request, &ec2_shape_describe_addresses_result },
 	{ "DescribeAvailabilityZones", &ec2_shape_describe_availability_zones_request, &ec2_shape_describe_availability_zones_result },
+	{ "DescribeFlowLogs", &ec2_shape_describe_flow_logs_request, &ec2_shape_describe_flow_logs_result },
 	{ "DescribeImages", &ec2_shape_describe_images_request, &ec2_shape_describe_images_result },
 	{ "DescribeInstanceAttribute", &ec2_shape_describe_instance_attribute_request, &ec2_shape_instance_attribute },
 	{ "DescribeInstanceStatus", &ec2_shape_describe_instance_status_request, &ec2_shape_describe_instance_status_result },

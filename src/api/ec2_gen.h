@@ -15,7 +15,7 @@
 struct api_ctx;
 
 /* The number of entries of ec2_ops[] and api_handlers[]. */
-#define EC2_N_OPS 84
+#define EC2_N_OPS 87
 
 struct ec2_accept_vpc_peering_connection_request;
 struct ec2_accept_vpc_peering_connection_result;
@@ -57,6 +57,8 @@ struct ec2_cpu_options;
 struct ec2_cpu_options_request;
 struct ec2_create_default_vpc_request;
 struct ec2_create_default_vpc_result;
+struct ec2_create_flow_logs_request;
+struct ec2_create_flow_logs_result;
 struct ec2_create_internet_gateway_request;
 struct ec2_create_internet_gateway_result;
 struct ec2_create_nat_gateway_request;
@@ -80,6 +82,8 @@ struct ec2_create_vpc_peering_connection_result;
 struct ec2_create_vpc_request;
 struct ec2_create_vpc_result;
 struct ec2_credit_specification_request;
+struct ec2_delete_flow_logs_request;
+struct ec2_delete_flow_logs_result;
 struct ec2_delete_internet_gateway_request;
 struct ec2_delete_nat_gateway_request;
 struct ec2_delete_nat_gateway_result;
@@ -100,6 +104,8 @@ struct ec2_describe_addresses_request;
 struct ec2_describe_addresses_result;
 struct ec2_describe_availability_zones_request;
 struct ec2_describe_availability_zones_result;
+struct ec2_describe_flow_logs_request;
+struct ec2_describe_flow_logs_result;
 struct ec2_describe_images_request;
 struct ec2_describe_images_result;
 struct ec2_describe_instance_attribute_request;
@@ -135,6 +141,8 @@ struct ec2_describe_vpc_peering_connections_request;
 struct ec2_describe_vpc_peering_connections_result;
 struct ec2_describe_vpcs_request;
 struct ec2_describe_vpcs_result;
+struct ec2_destination_options_request;
+struct ec2_destination_options_response;
 struct ec2_detach_internet_gateway_request;
 struct ec2_detach_network_interface_request;
 struct ec2_disassociate_address_request;
@@ -153,6 +161,7 @@ struct ec2_ena_srd_udp_specification;
 struct ec2_enclave_options;
 struct ec2_enclave_options_request;
 struct ec2_filter;
+struct ec2_flow_log;
 struct ec2_get_console_output_request;
 struct ec2_get_console_output_result;
 struct ec2_group_identifier;
@@ -273,6 +282,8 @@ struct ec2_tag_specification;
 struct ec2_terminate_instances_request;
 struct ec2_terminate_instances_result;
 struct ec2_unassign_private_ip_addresses_request;
+struct ec2_unsuccessful_item;
+struct ec2_unsuccessful_item_error;
 struct ec2_update_security_group_rule_descriptions_egress_request;
 struct ec2_update_security_group_rule_descriptions_egress_result;
 struct ec2_update_security_group_rule_descriptions_ingress_request;
@@ -606,6 +617,35 @@ struct ec2_create_default_vpc_result {
 	struct ec2_vpc *vpc;
 };
 
+/* CreateFlowLogsRequest */
+struct ec2_create_flow_logs_request {
+	struct ec2_opt_bool dry_run;
+	const char *client_token;
+	const char *deliver_logs_permission_arn;
+	const char *deliver_cross_account_role;
+	const char *log_group_name;
+	const char **resource_ids;
+	size_t n_resource_ids;
+	const char *resource_type;  /* FlowLogsResourceType */
+	const char *traffic_type;  /* TrafficType */
+	const char *log_destination_type;  /* LogDestinationType */
+	const char *log_destination;
+	const char *log_format;
+	struct ec2_tag_specification *tag_specifications;
+	size_t n_tag_specifications;
+	struct ec2_opt_int max_aggregation_interval;
+	struct ec2_destination_options_request *destination_options;
+};
+
+/* CreateFlowLogsResult */
+struct ec2_create_flow_logs_result {
+	const char *client_token;
+	const char **flow_log_ids;
+	size_t n_flow_log_ids;
+	struct ec2_unsuccessful_item *unsuccessful;
+	size_t n_unsuccessful;
+};
+
 /* CreateInternetGatewayRequest */
 struct ec2_create_internet_gateway_request {
 	struct ec2_tag_specification *tag_specifications;
@@ -825,6 +865,19 @@ struct ec2_credit_specification_request {
 	const char *cpu_credits;
 };
 
+/* DeleteFlowLogsRequest */
+struct ec2_delete_flow_logs_request {
+	struct ec2_opt_bool dry_run;
+	const char **flow_log_ids;
+	size_t n_flow_log_ids;
+};
+
+/* DeleteFlowLogsResult */
+struct ec2_delete_flow_logs_result {
+	struct ec2_unsuccessful_item *unsuccessful;
+	size_t n_unsuccessful;
+};
+
 /* DeleteInternetGatewayRequest */
 struct ec2_delete_internet_gateway_request {
 	struct ec2_opt_bool dry_run;
@@ -962,6 +1015,24 @@ struct ec2_describe_availability_zones_request {
 struct ec2_describe_availability_zones_result {
 	struct ec2_availability_zone *availability_zones;
 	size_t n_availability_zones;
+};
+
+/* DescribeFlowLogsRequest */
+struct ec2_describe_flow_logs_request {
+	struct ec2_opt_bool dry_run;
+	struct ec2_filter *filter;
+	size_t n_filter;
+	const char **flow_log_ids;
+	size_t n_flow_log_ids;
+	struct ec2_opt_int max_results;
+	const char *next_token;
+};
+
+/* DescribeFlowLogsResult */
+struct ec2_describe_flow_logs_result {
+	struct ec2_flow_log *flow_logs;
+	size_t n_flow_logs;
+	const char *next_token;
 };
 
 /* DescribeImagesRequest */
@@ -1274,6 +1345,20 @@ struct ec2_describe_vpcs_result {
 	const char *next_token;
 };
 
+/* DestinationOptionsRequest */
+struct ec2_destination_options_request {
+	const char *file_format;  /* DestinationFileFormat */
+	struct ec2_opt_bool hive_compatible_partitions;
+	struct ec2_opt_bool per_hour_partition;
+};
+
+/* DestinationOptionsResponse */
+struct ec2_destination_options_response {
+	const char *file_format;  /* DestinationFileFormat */
+	struct ec2_opt_bool hive_compatible_partitions;
+	struct ec2_opt_bool per_hour_partition;
+};
+
 /* DetachInternetGatewayRequest */
 struct ec2_detach_internet_gateway_request {
 	struct ec2_opt_bool dry_run;
@@ -1393,6 +1478,27 @@ struct ec2_filter {
 	const char *name;
 	const char **values;
 	size_t n_values;
+};
+
+/* FlowLog */
+struct ec2_flow_log {
+	struct ec2_opt_int creation_time;  /* epoch milliseconds */
+	const char *deliver_logs_error_message;
+	const char *deliver_logs_permission_arn;
+	const char *deliver_cross_account_role;
+	const char *deliver_logs_status;
+	const char *flow_log_id;
+	const char *flow_log_status;
+	const char *log_group_name;
+	const char *resource_id;
+	const char *traffic_type;  /* TrafficType */
+	const char *log_destination_type;  /* LogDestinationType */
+	const char *log_destination;
+	const char *log_format;
+	struct ec2_tag *tags;
+	size_t n_tags;
+	struct ec2_opt_int max_aggregation_interval;
+	struct ec2_destination_options_response *destination_options;
 };
 
 /* GetConsoleOutputRequest */
@@ -2623,6 +2729,18 @@ struct ec2_unassign_private_ip_addresses_request {
 	size_t n_ipv4_prefixes;
 };
 
+/* UnsuccessfulItem */
+struct ec2_unsuccessful_item {
+	struct ec2_unsuccessful_item_error *error;
+	const char *resource_id;
+};
+
+/* UnsuccessfulItemError */
+struct ec2_unsuccessful_item_error {
+	const char *code;
+	const char *message;
+};
+
 /* UpdateSecurityGroupRuleDescriptionsEgressRequest */
 struct ec2_update_security_group_rule_descriptions_egress_request {
 	struct ec2_opt_bool dry_run;
@@ -2782,6 +2900,8 @@ extern const struct ec2_shape ec2_shape_cpu_options;
 extern const struct ec2_shape ec2_shape_cpu_options_request;
 extern const struct ec2_shape ec2_shape_create_default_vpc_request;
 extern const struct ec2_shape ec2_shape_create_default_vpc_result;
+extern const struct ec2_shape ec2_shape_create_flow_logs_request;
+extern const struct ec2_shape ec2_shape_create_flow_logs_result;
 extern const struct ec2_shape ec2_shape_create_internet_gateway_request;
 extern const struct ec2_shape ec2_shape_create_internet_gateway_result;
 extern const struct ec2_shape ec2_shape_create_nat_gateway_request;
@@ -2805,6 +2925,8 @@ extern const struct ec2_shape ec2_shape_create_vpc_peering_connection_result;
 extern const struct ec2_shape ec2_shape_create_vpc_request;
 extern const struct ec2_shape ec2_shape_create_vpc_result;
 extern const struct ec2_shape ec2_shape_credit_specification_request;
+extern const struct ec2_shape ec2_shape_delete_flow_logs_request;
+extern const struct ec2_shape ec2_shape_delete_flow_logs_result;
 extern const struct ec2_shape ec2_shape_delete_internet_gateway_request;
 extern const struct ec2_shape ec2_shape_delete_nat_gateway_request;
 extern const struct ec2_shape ec2_shape_delete_nat_gateway_result;
@@ -2825,6 +2947,8 @@ extern const struct ec2_shape ec2_shape_describe_addresses_request;
 extern const struct ec2_shape ec2_shape_describe_addresses_result;
 extern const struct ec2_shape ec2_shape_describe_availability_zones_request;
 extern const struct ec2_shape ec2_shape_describe_availability_zones_result;
+extern const struct ec2_shape ec2_shape_describe_flow_logs_request;
+extern const struct ec2_shape ec2_shape_describe_flow_logs_result;
 extern const struct ec2_shape ec2_shape_describe_images_request;
 extern const struct ec2_shape ec2_shape_describe_images_result;
 extern const struct ec2_shape ec2_shape_describe_instance_attribute_request;
@@ -2860,6 +2984,8 @@ extern const struct ec2_shape ec2_shape_describe_vpc_peering_connections_request
 extern const struct ec2_shape ec2_shape_describe_vpc_peering_connections_result;
 extern const struct ec2_shape ec2_shape_describe_vpcs_request;
 extern const struct ec2_shape ec2_shape_describe_vpcs_result;
+extern const struct ec2_shape ec2_shape_destination_options_request;
+extern const struct ec2_shape ec2_shape_destination_options_response;
 extern const struct ec2_shape ec2_shape_detach_internet_gateway_request;
 extern const struct ec2_shape ec2_shape_detach_network_interface_request;
 extern const struct ec2_shape ec2_shape_disassociate_address_request;
@@ -2878,6 +3004,7 @@ extern const struct ec2_shape ec2_shape_ena_srd_udp_specification;
 extern const struct ec2_shape ec2_shape_enclave_options;
 extern const struct ec2_shape ec2_shape_enclave_options_request;
 extern const struct ec2_shape ec2_shape_filter;
+extern const struct ec2_shape ec2_shape_flow_log;
 extern const struct ec2_shape ec2_shape_get_console_output_request;
 extern const struct ec2_shape ec2_shape_get_console_output_result;
 extern const struct ec2_shape ec2_shape_group_identifier;
@@ -2998,6 +3125,8 @@ extern const struct ec2_shape ec2_shape_tag_specification;
 extern const struct ec2_shape ec2_shape_terminate_instances_request;
 extern const struct ec2_shape ec2_shape_terminate_instances_result;
 extern const struct ec2_shape ec2_shape_unassign_private_ip_addresses_request;
+extern const struct ec2_shape ec2_shape_unsuccessful_item;
+extern const struct ec2_shape ec2_shape_unsuccessful_item_error;
 extern const struct ec2_shape ec2_shape_update_security_group_rule_descriptions_egress_request;
 extern const struct ec2_shape ec2_shape_update_security_group_rule_descriptions_egress_result;
 extern const struct ec2_shape ec2_shape_update_security_group_rule_descriptions_ingress_request;
@@ -3055,6 +3184,9 @@ int api_authorize_security_group_ingress(struct api_ctx *ctx,
 int api_create_default_vpc(struct api_ctx *ctx,
     const struct ec2_create_default_vpc_request *in,
     struct ec2_create_default_vpc_result *out);
+int api_create_flow_logs(struct api_ctx *ctx,
+    const struct ec2_create_flow_logs_request *in,
+    struct ec2_create_flow_logs_result *out);
 int api_create_internet_gateway(struct api_ctx *ctx,
     const struct ec2_create_internet_gateway_request *in,
     struct ec2_create_internet_gateway_result *out);
@@ -3088,6 +3220,9 @@ int api_create_vpc(struct api_ctx *ctx, const struct ec2_create_vpc_request *in,
 int api_create_vpc_peering_connection(struct api_ctx *ctx,
     const struct ec2_create_vpc_peering_connection_request *in,
     struct ec2_create_vpc_peering_connection_result *out);
+int api_delete_flow_logs(struct api_ctx *ctx,
+    const struct ec2_delete_flow_logs_request *in,
+    struct ec2_delete_flow_logs_result *out);
 int api_delete_internet_gateway(struct api_ctx *ctx,
     const struct ec2_delete_internet_gateway_request *in);
 int api_delete_nat_gateway(struct api_ctx *ctx,
@@ -3123,6 +3258,9 @@ int api_describe_addresses(struct api_ctx *ctx,
 int api_describe_availability_zones(struct api_ctx *ctx,
     const struct ec2_describe_availability_zones_request *in,
     struct ec2_describe_availability_zones_result *out);
+int api_describe_flow_logs(struct api_ctx *ctx,
+    const struct ec2_describe_flow_logs_request *in,
+    struct ec2_describe_flow_logs_result *out);
 int api_describe_images(struct api_ctx *ctx,
     const struct ec2_describe_images_request *in,
     struct ec2_describe_images_result *out);

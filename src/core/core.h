@@ -57,7 +57,9 @@
 	X(NATGW, "nat", "natgateway", "NatGatewayNotFound",                     \
 	    "NAT gateway %s was not found")                                      \
 	X(PCX, "pcx", "vpc-peering-connection", "InvalidVpcPeeringConnectionID.NotFound", \
-	    "The vpcPeeringConnection ID '%s' does not exist")
+	    "The vpcPeeringConnection ID '%s' does not exist")                   \
+	X(FL, "fl", "vpc-flow-log", "InvalidFlowLogId.NotFound",                \
+	    "Flow log id '%s' does not exist")
 
 /* A rule violation for the API caller: an EC2 error code and a message. */
 struct core_error {
@@ -385,6 +387,35 @@ struct core_pcx {
 	                                        * [0] requester, [1] accepter */
 };
 
+enum core_fl_resource {
+	CORE_FL_VPC,
+	CORE_FL_SUBNET,
+	CORE_FL_ENI,
+};
+
+enum core_fl_traffic {
+	CORE_FL_ACCEPT,
+	CORE_FL_REJECT,
+	CORE_FL_ALL,
+};
+
+/* A flow log: which interfaces (a VPC's, a subnet's or one), which
+ * traffic, where its records go and in what format. */
+struct core_fl {
+	struct core_res res;
+	char resource_id[CORE_ID_MAX];
+	enum core_fl_resource resource_type;
+	enum core_fl_traffic traffic;
+	bool is_s3;                  /* else cloud-watch-logs */
+	char *log_group;             /* cloud-watch-logs: the group; else NULL */
+	char *destination;           /* the ARN of the group or the bucket[/prefix] */
+	char *role_arn;              /* DeliverLogsPermissionArn, or NULL */
+	char *format;                /* LogFormat; NULL: the default (version 2) */
+	int max_agg_s;               /* MaxAggregationInterval: 60 or 600 */
+	bool is_hive;                /* s3: Hive-compatible partitions */
+	bool is_per_hour;            /* s3: hourly partitions */
+};
+
 /* Limits and placement; vpcd's configuration fills it. */
 struct core_config {
 	char region[32];
@@ -408,6 +439,7 @@ struct core_config {
 	unsigned natgws_per_az;           /* 5 */
 	unsigned active_pcx_per_vpc;      /* 50 */
 	unsigned pending_pcx_per_account; /* 25 outstanding requests */
+	unsigned fls_per_resource;        /* 2 */
 	/* Where public addresses (Elastic and auto-assigned) come from. */
 	struct core_cidr public_pool;     /* 198.51.100.0/24 */
 };
@@ -848,5 +880,54 @@ const char *core_pcx_state_name(enum core_pcx_state st);
 /* The active connection joining two VPCs, or NULL. */
 const struct core_pcx *core_pcx_between(const struct core_model *m, const char *vpc_a,
     const char *vpc_b);
+
+/*
+ * Flow logs (core_fl.c).  A flow log goes with its resource: deleting the
+ * VPC, subnet or interface deletes it.
+ */
+#define CORE_FL_FIELDS(X)                                                      \
+	X(VERSION, "version") X(ACCOUNT_ID, "account-id")                       \
+	X(INTERFACE_ID, "interface-id") X(SRCADDR, "srcaddr")                   \
+	X(DSTADDR, "dstaddr") X(SRCPORT, "srcport") X(DSTPORT, "dstport")       \
+	X(PROTOCOL, "protocol") X(PACKETS, "packets") X(BYTES, "bytes")         \
+	X(START, "start") X(END, "end") X(ACTION, "action")                     \
+	X(LOG_STATUS, "log-status") X(VPC_ID, "vpc-id") X(SUBNET_ID, "subnet-id") \
+	X(INSTANCE_ID, "instance-id") X(TCP_FLAGS, "tcp-flags") X(TYPE, "type")  \
+	X(PKT_SRCADDR, "pkt-srcaddr") X(PKT_DSTADDR, "pkt-dstaddr")             \
+	X(REGION, "region") X(AZ_ID, "az-id") X(SUBLOCATION_TYPE, "sublocation-type") \
+	X(SUBLOCATION_ID, "sublocation-id") X(PKT_SRC_AWS_SERVICE, "pkt-src-aws-service") \
+	X(PKT_DST_AWS_SERVICE, "pkt-dst-aws-service") X(FLOW_DIRECTION, "flow-direction") \
+	X(TRAFFIC_PATH, "traffic-path") X(REJECT_REASON, "reject-reason")
+enum core_fl_field {
+#define X(e, name) CORE_FL_F_##e,
+	CORE_FL_FIELDS(X)
+#undef X
+	CORE_FL_N_FIELDS
+};
+#define CORE_FL_FORMAT_MAX 64
+/* The default format: the 14 fields of version 2. */
+extern const char core_fl_default_format[];
+/* Parses a LogFormat ("${field} ${field} ..."); the fields in 'out'.
+ * Returns their number, or -EINVAL. */
+int core_fl_format_parse(const char *format, enum core_fl_field out[CORE_FL_FORMAT_MAX]);
+const char *core_fl_field_name(enum core_fl_field f);
+struct core_fl_spec {
+	enum core_fl_resource resource_type;
+	enum core_fl_traffic traffic;
+	bool is_s3;
+	const char *log_group;
+	const char *destination;
+	const char *role_arn;
+	const char *format;
+	int max_agg_s;
+	bool is_hive, is_per_hour;
+};
+/* One flow log for 'resource_id' (the spec checked by the caller): the
+ * resource must exist (its not-found error), not already have one with
+ * the same traffic and destination (FlowLogAlreadyExists), nor too many
+ * (FlowLogsLimitExceeded). */
+int core_fl_create(struct core_model *m, const char *owner, const struct core_fl_spec *spec,
+    const char *resource_id, struct core_fl **out, struct core_error *err);
+const char *core_fl_traffic_name(enum core_fl_traffic t);
 
 #endif

@@ -52,5 +52,8 @@ void core_sg_free_fields(struct core_sg *sg);
 /* Removes an interface and its Elastic IP associations, whoever manages
  * it (the NAT gateway that owns one, at deletion). */
 void core_eni_remove(struct core_model *m, struct core_eni *eni);
+/* Flow logs: their fields; removing those of a resource that goes. */
+void core_fl_free_fields(struct core_fl *fl);
+void core_fl_forget(struct core_model *m, const char *resource_id);
 /* Deletes the peering connections of a VPC that is being deleted. */
 void core_pcx_forget_vpc(struct core_model *m, const struct core_vpc *vpc);

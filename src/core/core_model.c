@@ -96,6 +96,7 @@ core_config_defaults(struct core_config *cfg)
 	cfg->natgws_per_az = 5;
 	cfg->active_pcx_per_vpc = 50;
 	cfg->pending_pcx_per_account = 25;
+	cfg->fls_per_resource = 2;
 	cfg->public_pool = (struct core_cidr){ 0xc6336400, 24 };  /* 198.51.100.0/24 */
 	core_config_finish(cfg);
 }
@@ -336,6 +337,8 @@ unlink_dirty(struct core_model *m, struct core_res *r)
 void
 core_remove(struct core_model *m, struct core_res *r)
 {
+	if (r->type == CORE_VPC || r->type == CORE_SUBNET || r->type == CORE_ENI)
+		core_fl_forget(m, r->id);
 	if (r->is_dirty)
 		unlink_dirty(m, r);
 	count_adjust(m, r, -1);
@@ -442,6 +445,9 @@ core_res_free(struct core_res *r)
 	case CORE_INSTANCE:
 		free(((struct core_instance *)r)->state_reason);
 		free(((struct core_instance *)r)->user_data);
+		break;
+	case CORE_FL:
+		core_fl_free_fields((struct core_fl *)r);
 		break;
 	default:
 		break;

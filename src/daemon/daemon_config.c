@@ -60,6 +60,7 @@ static const struct {
 	  offsetof(struct core_config, active_pcx_per_vpc) },
 	{ "quota.outstanding-vpc-peering-connection-requests",
 	  offsetof(struct core_config, pending_pcx_per_account) },
+	{ "quota.flow-logs-per-resource", offsetof(struct core_config, fls_per_resource) },
 };
 
 int

@@ -203,6 +203,21 @@ encode_type(const struct core_res *r)
 		    (int)x->state, "state_changed", (json_int_t)x->state_ms, "actor", x->actor,
 		    "dns", x->dns[0], "peer_dns", x->dns[1]);
 	}
+	case CORE_FL: {
+		const struct core_fl *x = (const void *)r;
+
+		o = json_pack("{s:s, s:i, s:i, s:b, s:s, s:i, s:b, s:b}", "resource",
+		    x->resource_id, "resource_type", (int)x->resource_type, "traffic",
+		    (int)x->traffic, "s3", x->is_s3, "destination", x->destination, "max_agg",
+		    x->max_agg_s, "hive", x->is_hive, "per_hour", x->is_per_hour);
+		if (x->log_group)
+			json_object_set_new(o, "log_group", json_string(x->log_group));
+		if (x->role_arn)
+			json_object_set_new(o, "role", json_string(x->role_arn));
+		if (x->format)
+			json_object_set_new(o, "format", json_string(x->format));
+		return o;
+	}
 	default:
 		return json_object();
 	}
@@ -591,6 +606,27 @@ decode_type(struct core_res *r, json_t *o)
 		x->state = (enum core_pcx_state)state;
 		return 0;
 	}
+	case CORE_FL: {
+		struct core_fl *x = (void *)r;
+		const char *dest = json_string_value(json_object_get(o, "destination"));
+		int rtype, traffic;
+
+		if (get_str(o, "resource", x->resource_id, sizeof(x->resource_id)) ||
+		    get_int(o, "resource_type", &rtype) || rtype < CORE_FL_VPC ||
+		    rtype > CORE_FL_ENI || get_int(o, "traffic", &traffic) ||
+		    traffic < CORE_FL_ACCEPT || traffic > CORE_FL_ALL ||
+		    get_bool(o, "s3", &x->is_s3) || dest == NULL ||
+		    get_int(o, "max_agg", &x->max_agg_s) || get_bool(o, "hive", &x->is_hive) ||
+		    get_bool(o, "per_hour", &x->is_per_hour))
+			return -EINVAL;
+		x->resource_type = (enum core_fl_resource)rtype;
+		x->traffic = (enum core_fl_traffic)traffic;
+		x->destination = xstrdup(dest);
+		x->log_group = dup_str(o, "log_group");
+		x->role_arn = dup_str(o, "role");
+		x->format = dup_str(o, "format");
+		return 0;
+	}
 	default:
 		return -EINVAL;
 	}
@@ -609,6 +645,7 @@ static const size_t type_size[] = {
 	[CORE_EIP] = sizeof(struct core_eip),
 	[CORE_NATGW] = sizeof(struct core_natgw),
 	[CORE_PCX] = sizeof(struct core_pcx),
+	[CORE_FL] = sizeof(struct core_fl),
 };
 
 struct core_res *
