@@ -4,7 +4,7 @@
 # calls apt-get when something is absent.
 set -eu
 
-build_pkgs="gcc meson ninja-build pkg-config libmicrohttpd-dev libsqlite3-dev libssl-dev libjansson-dev libnl-3-dev libnl-route-3-dev libnftables-dev libmnl-dev libnetfilter-conntrack-dev"
+build_pkgs="gcc meson ninja-build pkg-config libmicrohttpd-dev libsqlite3-dev libssl-dev libjansson-dev libnl-3-dev libnl-route-3-dev libnftables-dev libmnl-dev libnetfilter-conntrack-dev libnetfilter-log-dev zlib1g-dev"
 test_pkgs="python3 python3-boto3 python3-botocore python3-pytest awscli sqlite3 iproute2 nftables iputils-ping iperf3 netcat-openbsd conntrack"
 
 pkgs=$build_pkgs

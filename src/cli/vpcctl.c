@@ -12,8 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "daemon/daemon.h"
 
@@ -33,6 +36,11 @@ usage(FILE *f)
 	    "  exec INSTANCE -- CMD  run CMD inside a running instance (its network\n"
 	    "                        namespace); the exit status is CMD's\n"
 	    "  internet -- CMD       run CMD on the simulated internet's host\n"
+	    "  flow-logs [--follow] [FILTER]\n"
+	    "                        print the flow log records under DIR/flowlogs\n"
+	    "                        (log streams and S3 objects) whose path contains\n"
+	    "                        FILTER (a log group, bucket, interface or flow\n"
+	    "                        log id); --follow waits for more\n"
 	    "\n"
 	    "  --data-dir DIR        the vpcd to talk to (default /var/lib/vpcd)\n"
 	    "  --json                print the daemon's answer as JSON\n");
@@ -182,12 +190,112 @@ cmd_internet(int argc, char **argv)
 	return cmd_run(json_pack("{s:s, s:b}", "cmd", "namespace", "internet", 1), argc, argv);
 }
 
+/* ---- flow-logs: the files vpcd's flow logs write ---- */
+
+struct fl_file {
+	char *path;
+	off_t done;      /* bytes printed (a stream grows; an object is whole) */
+};
+
+static struct fl_file *fl_files;
+static size_t fl_n;
+static const char *fl_filter;
+
+static int
+fl_collect(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	size_t len = strlen(path);
+
+	if (type != FTW_F || (fl_filter && !strstr(path, fl_filter)) ||
+	    (len > 4 && strcmp(path + len - 4, ".tmp") == 0))
+		return 0;
+	for (size_t i = 0; i < fl_n; i++)
+		if (strcmp(fl_files[i].path, path) == 0)
+			return 0;
+	fl_files = xreallocarray(fl_files, fl_n + 1, sizeof(*fl_files));
+	fl_files[fl_n].path = xstrdup(path);
+	fl_files[fl_n++].done = 0;
+	return 0;
+}
+
+static int
+fl_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct fl_file *)a)->path, ((const struct fl_file *)b)->path);
+}
+
+/* Prints what is new in each file: the rest of a log stream, a whole S3
+ * object (gzip, its header line dropped) once. */
+static void
+fl_print_new(void)
+{
+	char line[4096];
+
+	for (size_t i = 0; i < fl_n; i++) {
+		struct fl_file *f = &fl_files[i];
+		size_t len = strlen(f->path);
+
+		if (len > 3 && strcmp(f->path + len - 3, ".gz") == 0) {
+			gzFile gz;
+
+			if (f->done || (gz = gzopen(f->path, "rb")) == NULL)
+				continue;
+			if (gzgets(gz, line, sizeof(line)))   /* the header line */
+				while (gzgets(gz, line, sizeof(line)))
+					fputs(line, stdout);
+			gzclose(gz);
+			f->done = 1;
+		} else {
+			FILE *fp = fopen(f->path, "re");
+
+			if (fp == NULL || fseeko(fp, f->done, SEEK_SET)) {
+				if (fp)
+					fclose(fp);
+				continue;
+			}
+			while (fgets(line, sizeof(line), fp))
+				fputs(line, stdout);
+			f->done = ftello(fp);
+			fclose(fp);
+		}
+	}
+	fflush(stdout);
+}
+
+static int
+cmd_flow_logs(int argc, char **argv)
+{
+	bool follow = false;
+	char root[1024];
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--follow") == 0 || strcmp(argv[i], "-f") == 0)
+			follow = true;
+		else if (fl_filter == NULL && argv[i][0] != '-')
+			fl_filter = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	snprintf(root, sizeof(root), "%s/flowlogs", data_dir);
+	for (;;) {
+		nftw(root, fl_collect, 16, FTW_PHYS);
+		qsort(fl_files, fl_n, sizeof(*fl_files), fl_cmp);
+		fl_print_new();
+		if (!follow)
+			return 0;
+		sleep(1);
+	}
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "account", cmd_account },
 	{ "exec", cmd_exec },
+	{ "flow-logs", cmd_flow_logs },
 	{ "internet", cmd_internet },
 };
 

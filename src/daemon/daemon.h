@@ -31,6 +31,7 @@ struct daemon_config {
 	struct api_options api;
 	unsigned nat_idle_timeout;   /* seconds; 350 as on AWS */
 	char metrics_path[64];       /* "" for no metrics endpoint */
+	unsigned flowlog_window;     /* seconds; 0: each flow log's own */
 	char listen_host[64];
 };
 

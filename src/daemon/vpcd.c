@@ -59,7 +59,8 @@ usage(FILE *f)
 	    "quota.active-vpc-peering-connections-per-vpc (50),\n"
 	    "quota.outstanding-vpc-peering-connection-requests (25),\n"
 	    "quota.flow-logs-per-resource (2), nat-idle-timeout (350 s),\n"
-	    "metrics-path (/metrics; empty: no metrics endpoint), and\n"
+	    "metrics-path (/metrics; empty: no metrics endpoint),\n"
+	    "flow-logs-window (seconds of every flow log's window; tests shorten it), and\n"
 	    "public-pool (198.51.100.0/24: Elastic and auto-assigned public addresses).\n"
 	    "\n"
 	    "On first start vpcd creates an administrator account and writes its keys\n"
@@ -117,6 +118,7 @@ struct dp_glue {
 	struct api_server *srv;
 	const struct dp_config *cfg;
 	struct dp_reconciler *rec;
+	struct dp_flowlogs *flowlogs;
 };
 
 struct plan_req {
@@ -131,6 +133,30 @@ build_plan(const struct core_model *m, void *arg)
 
 	pr->plan = dp_plan_build(m, pr->cfg);
 	return 0;
+}
+
+struct fl_req {
+	const struct dp_config *cfg;
+	struct dp_fl_config *conf;
+};
+
+static int
+build_fl_config(const struct core_model *m, void *arg)
+{
+	struct fl_req *r = arg;
+
+	r->conf = dp_flowlog_config(m, r->cfg);
+	return 0;
+}
+
+static struct dp_fl_config *
+glue_fl_config(void *arg)
+{
+	struct dp_glue *g = arg;
+	struct fl_req r = { g->cfg, NULL };
+
+	api_server_read(g->srv, build_fl_config, &r);
+	return r.conf;
 }
 
 static struct dp_plan *
@@ -323,6 +349,7 @@ main(int argc, char **argv)
 	}
 	dp_config_init(&dpcfg, cfg.data_dir);
 	dpcfg.nat_idle_timeout = cfg.nat_idle_timeout;
+	dpcfg.flowlog_window = cfg.flowlog_window;
 	if (purge) {
 		/* Everything this data directory's daemon built in the kernel. */
 		log_init("vpcd", (enum log_level)cfg.log_level);
@@ -387,6 +414,8 @@ main(int argc, char **argv)
 	if (glue.rec) {
 		dp_reconciler_start(glue.rec);
 		dp_reconciler_kick(glue.rec);
+		glue.flowlogs = dp_flowlogs_new(&dpcfg, glue_fl_config, &glue);
+		dp_flowlogs_start(glue.flowlogs);
 		log_info("data plane: linux, tag %s", dpcfg.tag);
 	} else {
 		log_warnx("data plane: none. vpcd serves the API only and enforces nothing "
@@ -406,9 +435,11 @@ main(int argc, char **argv)
 	/* The kernel state stays: instances keep running and a restarted vpcd
 	 * adopts them.  The reconciler may be waiting on the writer: stop it
 	 * before the server, free it after (the writer kicks it until then). */
+	dp_flowlogs_stop(glue.flowlogs);
 	dp_reconciler_stop(glue.rec);
 	api_server_stop(srv);
 	dp_reconciler_free(glue.rec);
+	dp_flowlogs_free(glue.flowlogs);
 	core_model_fini(&model);
 	store_free(store);
 	return 0;

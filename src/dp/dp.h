@@ -49,6 +49,8 @@ struct dp_config {
 	struct core_cidr internet;   /* the simulated internet's hosts: 203.0.113.0/24 */
 	char run_as[32];             /* user that runs instance user data ("nobody") */
 	unsigned nat_idle_timeout;   /* seconds a NAT gateway keeps an idle connection (350) */
+	unsigned flowlog_window;     /* seconds of every flow log's window; 0: its
+	                              * MaxAggregationInterval (tests shorten it) */
 };
 
 enum dp_ns_kind {
@@ -240,6 +242,39 @@ bool dp_rtb_overrides_local(const struct core_rtb *rtb, const struct core_vpc *v
  * has none), if the main kernel table can hold it; else NULL. */
 const struct core_rtb *dp_vpc_single_rtb(const struct core_model *m,
     const struct core_vpc *vpc);
+
+/*
+ * Flow logs.  A router whose VPC has a flow log (on itself, a subnet or an
+ * interface) counts bytes and packets per connection (nf_conntrack_acct)
+ * and sends to NFLOG group DP_FLOWLOG_GROUP the first packet of every
+ * accepted new connection (chain "flowlog", after the forward chain's
+ * verdict) and every packet a network ACL or security group drops, with a
+ * prefix that says which: accepted, rejected on the sending side (its
+ * egress ACL or groups), rejected on the receiving side.
+ */
+#define DP_FLOWLOG_GROUP 1
+#define DP_FLOWLOG_GROUP_STR "1"
+#define DP_FLOWLOG_ACCEPT "vpcd accept"
+#define DP_FLOWLOG_REJECT_OUT "vpcd reject out"
+#define DP_FLOWLOG_REJECT_IN "vpcd reject in"
+bool dp_vpc_has_flowlogs(const struct core_model *m, const struct core_vpc *vpc);
+/* What the collector needs to know of the flow logs and the interfaces
+ * they cover, built from the model (pure). */
+struct dp_fl_config;
+struct dp_fl_config *dp_flowlog_config(const struct core_model *m,
+    const struct dp_config *cfg);
+void dp_flowlog_config_free(struct dp_fl_config *c);
+/* The collector (dp_flowlog.c): one thread; it asks for the configuration
+ * once a second and writes under <data-dir>/flowlogs. */
+typedef struct dp_fl_config *(*dp_flowlog_config_fn)(void *arg);
+struct dp_flowlogs;
+struct dp_flowlogs *dp_flowlogs_new(const struct dp_config *cfg,
+    dp_flowlog_config_fn config_fn, void *arg);
+void dp_flowlogs_start(struct dp_flowlogs *f);
+void dp_flowlogs_stop(struct dp_flowlogs *f);
+void dp_flowlogs_free(struct dp_flowlogs *f);
+/* Netlink messages the kernel could not deliver (each makes SKIPDATA). */
+uint64_t dp_flowlogs_lost(struct dp_flowlogs *f);
 
 /*
  * A NAT gateway's named nftables counters (see plan_natgw()): name and

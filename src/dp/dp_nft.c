@@ -37,6 +37,10 @@ struct nft_ctx {
 	struct buf ch;                  /* chains */
 	bool has_igw;
 	bool has_pcx;                   /* an active peering connection */
+	/* With flow logs, the drops that AWS reports as REJECT also log the
+	 * packet (NFLOG group DP_FLOWLOG_GROUP): [0] the sending side's
+	 * decision, [1] the receiving side's; else plain drops. */
+	const char *reject[2];
 	const char **targets;           /* ENIs that routes point to, sorted */
 	size_t n_targets;
 	size_t n_elems[DP_NFT_N_SETS];  /* of each map, once emitted */
@@ -317,6 +321,13 @@ gather(struct nft_ctx *c)
 	}
 	sort_array(c->targets, c->n_targets, sizeof(*c->targets), str_cmp);
 	c->route_hash = hash_routes(c->m, vpc_id);
+	c->reject[0] = c->reject[1] = "drop";
+	if (dp_vpc_has_flowlogs(c->m, c->vpc)) {
+		c->reject[0] = "log prefix \"" DP_FLOWLOG_REJECT_OUT "\" group "
+		    DP_FLOWLOG_GROUP_STR " drop";
+		c->reject[1] = "log prefix \"" DP_FLOWLOG_REJECT_IN "\" group "
+		    DP_FLOWLOG_GROUP_STR " drop";
+	}
 	sort_array(c->subnets, c->n_subnets, sizeof(*c->subnets), subnet_cmp);
 
 	CORE_FOREACH(c->m, CORE_SG, r) {
@@ -1079,7 +1090,7 @@ emit_acl_chains(struct nft_ctx *c, const struct nft_subnet *s)
 		buf_printf(&c->ch, "\t\t%s @if_%s return\n", egress ? "oifname" : "iifname", hex);
 		for (size_t i = 0, j; s->acl && i < s->acl->n_entries && !is_done; i = j) {
 			const struct core_acl_entry *first = &s->acl->entries[i];
-			const char *verdict = first->is_allow ? "return" : "drop";
+			const char *verdict = first->is_allow ? "return" : c->reject[!egress];
 			struct nft_boxes bs = { 0 };
 
 			if (first->is_egress != (egress == 1)) {
@@ -1105,7 +1116,7 @@ emit_acl_chains(struct nft_ctx *c, const struct nft_subnet *s)
 			free(bs.v);
 		}
 		if (!is_done)
-			buf_puts(&c->ch, "\t\tdrop\n");
+			buf_printf(&c->ch, "\t\t%s\n", c->reject[!egress]);
 		end_chain(c);
 	}
 }
@@ -1224,7 +1235,7 @@ emit_eni_chains(struct nft_ctx *c, const struct core_eni *e)
 		for (size_t i = 0; i < e->n_groups; i++)
 			if (vpc_group(c, e->groups[i]))
 				buf_printf(&c->ch, "\t\tjump sg_%s_%s\n", short_id(e->groups[i]), dir);
-		buf_puts(&c->ch, "\t\tdrop\n");
+		buf_printf(&c->ch, "\t\t%s\n", c->reject[!egress]);
 		end_chain(c);
 	}
 }
@@ -1251,6 +1262,13 @@ emit(struct nft_ctx *c)
 	DP_NFT_BASE_CHAINS(X)
 #undef X
 	emit_fixed_chains(c);
+	if (c->reject[0][0] == 'l') {
+		/* Accepted new connections, after the forward chain's verdict. */
+		buf_puts(&c->ch, "\tchain flowlog {\n"
+		    "\t\ttype filter hook forward priority filter + 10; policy accept;\n"
+		    "\t\tct state new log prefix \"" DP_FLOWLOG_ACCEPT "\" group "
+		    DP_FLOWLOG_GROUP_STR "\n\t}\n");
+	}
 	for (size_t i = 0; i < c->n_subnets; i++)
 		emit_acl_chains(c, &c->subnets[i]);
 	for (size_t i = 0; i < c->n_sgs; i++)

@@ -197,6 +197,34 @@ dp_rtb_overrides_local(const struct core_rtb *rtb, const struct core_vpc *vpc)
 	return false;
 }
 
+/* The VPC a flow log's resource is in, or NULL. */
+static const char *
+fl_vpc(const struct core_model *m, const struct core_fl *fl)
+{
+	const struct core_res *r = core_get(m, fl->resource_id);
+
+	if (r == NULL)
+		return NULL;
+	switch (r->type) {
+	case CORE_VPC: return r->id;
+	case CORE_SUBNET: return ((const struct core_subnet *)r)->vpc_id;
+	case CORE_ENI: return ((const struct core_eni *)r)->vpc_id;
+	default: return NULL;
+	}
+}
+
+bool
+dp_vpc_has_flowlogs(const struct core_model *m, const struct core_vpc *vpc)
+{
+	CORE_FOREACH(m, CORE_FL, r) {
+		const char *id = fl_vpc(m, (const struct core_fl *)r);
+
+		if (id && strcmp(id, vpc->res.id) == 0)
+			return true;
+	}
+	return false;
+}
+
 const struct core_rtb *
 dp_vpc_single_rtb(const struct core_model *m, const struct core_vpc *vpc)
 {
@@ -334,6 +362,9 @@ plan_vpc(struct dp_plan *p, const struct core_model *m, const struct core_vpc *v
 	 * the mark-based routing. */
 	add_sysctl(p, ns, "0", "net/ipv4/conf/all/rp_filter");
 	add_sysctl(p, ns, "0", "net/ipv4/conf/default/rp_filter");
+	/* Flow logs need each connection's packets and bytes. */
+	add_sysctl(p, ns, dp_vpc_has_flowlogs(m, vpc) ? "1" : "0",
+	    "net/netfilter/nf_conntrack_acct");
 
 	if (single) {
 		plan_rtb(p, m, cfg, single, ns, igw != NULL, DP_TABLE_MAIN);
