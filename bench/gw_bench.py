@@ -18,6 +18,14 @@ streams) and new TCP connections per second (connrate, which ends each
 connection with a reset) from each instance to the internet host.  The
 ratio natgw / public is what the NAT gateway costs.
 
+Then flow logs: the connection rate between two instances of the VPC
+(different subnets), with and without a flow log of ALL traffic on the
+VPC, in interleaved rounds (the flow log is created and deleted for each);
+and a completeness run: GW_FL_SECONDS (default 30) of connections at full
+rate with the flow log on, after which every connection must have its
+record on the client's interface and no window may say SKIPDATA.  vpcd
+runs with flow-logs-window=5 so that the records come quickly.
+
 Traffic flows only between namespaces vpcd created.  On exit, also on
 failure or ^C, it stops vpcd, purges what it built (vpcd --purge) and
 removes the data directory.
@@ -47,7 +55,10 @@ VPCCTL = os.path.join(BUILD, "vpcctl")
 CONNRATE = os.path.join(BUILD, "bench", "connrate")
 SECONDS = float(os.environ.get("GW_SECONDS", "5"))
 ROUNDS = int(os.environ.get("GW_ROUNDS", "5"))
+FL_SECONDS = float(os.environ.get("GW_FL_SECONDS", "30"))
+FL_WINDOW = 5
 IPERF_PORT, RATE_PORT = 5201, 9000
+ROLE = "arn:aws:iam::123456789012:role/flow-logs"
 INTERNET_HOST = "203.0.113.10"
 procs = []
 
@@ -96,12 +107,14 @@ def iperf(host, streams):
     return json.loads(r.stdout)["end"]["sum_received"]["bits_per_second"] / 1e9
 
 
-def conn_rate(host):
-    r = run(host, CONNRATE, "client", INTERNET_HOST, str(RATE_PORT), str(SECONDS), "2",
-            timeout=SECONDS + 30)
+def conn_rate(host, ip=INTERNET_HOST, seconds=SECONDS, full=False):
+    r = run(host, CONNRATE, "client", ip, str(RATE_PORT), str(seconds), "2",
+            timeout=seconds + 30)
     m = re.search(r"conns=(\d+) errors=(\d+) conns_per_s=(\d+)", r.stdout)
     if r.returncode != 0 or not m:
         raise RuntimeError("connrate failed: %s %s" % (r.stdout, r.stderr))
+    if full:
+        return int(m.group(1)), int(m.group(2)), int(m.group(3))
     return int(m.group(3)), int(m.group(2))
 
 
@@ -129,11 +142,77 @@ def build(ec2):
     return pub_inst, nat_inst
 
 
+def flow_logs(ec2, data, hosts_of):
+    """The flow-log measurements; returns the table rows' values."""
+    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    subnets = sorted(ec2.describe_subnets()["Subnets"], key=lambda x: x["CidrBlock"])
+    srv = ec2.run_instances(ImageId="ami-00000000", MinCount=1, MaxCount=1,
+                            SubnetId=subnets[1]["SubnetId"])["Instances"][0]
+    cli = ec2.run_instances(ImageId="ami-00000000", MinCount=1, MaxCount=1,
+                            SubnetId=subnets[0]["SubnetId"])["Instances"][0]
+    wait_running(ec2, [srv["InstanceId"], cli["InstanceId"]])
+    srv_host, cli_host = hosts_of(srv["InstanceId"]), hosts_of(cli["InstanceId"])
+    srv_ip = srv["PrivateIpAddress"]
+    background(srv_host, CONNRATE, "serve", str(RATE_PORT))
+    for _ in range(100):
+        if run(cli_host, CONNRATE, "probe", srv_ip, str(RATE_PORT), "success", "10", "50",
+               "0.2").returncode == 0:
+            break
+        time.sleep(0.1)
+
+    def flow_log_on():
+        return ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL",
+                                    LogGroupName="bench", DeliverLogsPermissionArn=ROLE)[
+            "FlowLogIds"][0]
+
+    rates = {"off": [], "on": []}
+    for rnd in range(ROUNDS):
+        rates["off"].append(conn_rate(cli_host, srv_ip)[0])
+        fl = flow_log_on()
+        time.sleep(1.5)
+        rates["on"].append(conn_rate(cli_host, srv_ip)[0])
+        ec2.delete_flow_logs(FlowLogIds=[fl])
+        log("round %d flow logs off %d, on %d new connections/s"
+            % (rnd + 1, rates["off"][-1], rates["on"][-1]))
+    # Completeness: every connection of a long run has its record.
+    stream = os.path.join(data, "flowlogs", "cloudwatch", "bench",
+                          cli["NetworkInterfaces"][0]["NetworkInterfaceId"] + "-all")
+    def tx_packets():
+        r = run(cli_host, "ip", "-s", "-j", "link", "show", "eth0")
+        return json.loads(r.stdout)[0]["stats64"]["tx"]["packets"]
+
+    fl = flow_log_on()
+    time.sleep(1.5)
+    start = os.path.getsize(stream) if os.path.exists(stream) else 0
+    tx0 = tx_packets()
+    conns, errors, rate = conn_rate(cli_host, srv_ip, FL_SECONDS, full=True)
+    sent = tx_packets() - tx0
+    # Reset connections end after conntrack's 10 s close timeout; then a window.
+    time.sleep(10 + 2 * FL_WINDOW + 2)
+    with open(stream) as f:
+        f.seek(start)
+        lines = [l.split() for l in f]
+    ec2.delete_flow_logs(FlowLogIds=[fl])
+    ours = [l for l in lines if l[4] == srv_ip and l[6] == str(RATE_PORT) and l[12] == "ACCEPT"]
+    skip = sum(1 for l in lines if l[-1] == "SKIPDATA")
+    # A connection split over two windows has two records, so the check is
+    # on packets: the records of the client's packets against what its
+    # interface sent (a few of which are ARP).
+    packets = sum(int(l[8]) for l in ours)
+    log("flow logs completeness: %d connections in %.0f s (%d/s, %d errors); %d records "
+        "with %d packets, the interface sent %d; %d SKIPDATA" % (
+            conns, FL_SECONDS, rate, errors, len(ours), packets, sent, skip))
+    return {"off": statistics.median(rates["off"]), "on": statistics.median(rates["on"]),
+            "conns": conns, "rate": rate, "records": len(ours), "skip": skip,
+            "packets": packets, "sent": sent}
+
+
 def main(data):
     port = free_port()
     endpoint = "127.0.0.1:%d" % port
     vpcd = subprocess.Popen([VPCD, "--data-dir", data, "--listen", endpoint, "--dataplane",
-                             "linux"], stdout=open(data + ".log", "wb"),
+                             "linux", "--set", "flow-logs-window=%d" % FL_WINDOW],
+                            stdout=open(data + ".log", "wb"),
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     procs.append(vpcd)
     cred = os.path.join(data, "credentials")
@@ -188,6 +267,19 @@ def main(data):
     print()
     print("Connection errors: public %d, natgw %d." % (sum(samples["public"]["errors"]),
                                                        sum(samples["natgw"]["errors"])))
+    fl = flow_logs(ec2, data, lambda iid: [VPCCTL, "--data-dir", data, "exec", iid, "--"])
+    print()
+    print("| flow logs (instance -> instance, two subnets) | new TCP connections/s |")
+    print("|---|---|")
+    print("| without | %d |" % fl["off"])
+    print("| with a flow log of ALL traffic on the VPC | %d |" % fl["on"])
+    print("| with / without | %.2f (target >= 0.80: %s) |"
+          % (fl["on"] / fl["off"], "met" if fl["on"] / fl["off"] >= 0.8 else "MISSED"))
+    print("| completeness: connections in %.0f s at %d/s; records; packets in them / "
+          "sent by the client; SKIPDATA | %d; %d; %d / %d; %d (%s) |"
+          % (FL_SECONDS, fl["rate"], fl["conns"], fl["records"], fl["packets"], fl["sent"],
+             fl["skip"], "met" if fl["records"] >= fl["conns"] and not fl["skip"] and
+             fl["packets"] >= 0.999 * fl["sent"] else "MISSED"))
 
 
 def free_port():

@@ -56,7 +56,9 @@ int daemon_ctl_start(const char *data_dir, struct api_server *srv, const struct 
 void daemon_ctl_stop(struct daemon_ctl *ctl);
 
 /* The metrics GET /metrics adds to the API's own (daemon_metrics.c): per
- * NAT gateway, read from the data plane 'dp' (NULL: none). */
-void daemon_metrics(struct api_server *srv, const struct dp_config *dp, struct buf *out);
+ * NAT gateway and per VPC, read from the data plane 'dp' (NULL: none),
+ * and the flow-log collector's lost events. */
+void daemon_metrics(struct api_server *srv, const struct dp_config *dp, uint64_t flowlog_lost,
+    struct buf *out);
 
 #endif

@@ -1,8 +1,11 @@
 /*
  * What GET /metrics adds to the API's own request metrics: per NAT
  * gateway, the metrics AWS publishes to CloudWatch (namespace AWS/NATGateway),
- * under the same names in snake case, read from the gateway's namespace.
+ * under the same names in snake case, read from the gateway's namespace;
+ * per VPC, its tracked connections and the packets its security groups
+ * and network ACLs rejected; the flow-log collector's lost events.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,22 +16,34 @@ struct natgw_sample {
 	struct dp_natgw_stats st;
 };
 
-struct natgw_list {
-	struct natgw_sample *v;
-	size_t n;
+struct vpc_sample {
+	char id[CORE_ID_MAX];
+	struct dp_router_stats st;
+};
+
+struct lists {
+	struct natgw_sample *natgws;
+	size_t n_natgws;
+	struct vpc_sample *vpcs;
+	size_t n_vpcs;
 };
 
 static int
-list_natgws(const struct core_model *m, void *arg)
+list_resources(const struct core_model *m, void *arg)
 {
-	struct natgw_list *l = arg;
+	struct lists *l = arg;
 
 	CORE_FOREACH(m, CORE_NATGW, r)
 		if (((const struct core_natgw *)r)->state == CORE_NATGW_AVAILABLE) {
-			l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
-			memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
-			STR_COPY(l->v[l->n++].id, r->id);
+			l->natgws = xreallocarray(l->natgws, l->n_natgws + 1, sizeof(*l->natgws));
+			memset(&l->natgws[l->n_natgws], 0, sizeof(*l->natgws));
+			STR_COPY(l->natgws[l->n_natgws++].id, r->id);
 		}
+	CORE_FOREACH(m, CORE_VPC, r) {
+		l->vpcs = xreallocarray(l->vpcs, l->n_vpcs + 1, sizeof(*l->vpcs));
+		memset(&l->vpcs[l->n_vpcs], 0, sizeof(*l->vpcs));
+		STR_COPY(l->vpcs[l->n_vpcs++].id, r->id);
+	}
 	return 0;
 }
 
@@ -94,27 +109,55 @@ static const struct {
 	  pkts_out_src },
 };
 
-void
-daemon_metrics(struct api_server *srv, const struct dp_config *dp, struct buf *out)
+static void
+family(struct buf *out, const char *name, const char *type, const char *help)
 {
-	struct natgw_list l = { 0 };
-	size_t k = 0;
+	buf_printf(out, "# HELP %s %s.\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void
+daemon_metrics(struct api_server *srv, const struct dp_config *dp, uint64_t flowlog_lost,
+    struct buf *out)
+{
+	struct lists l = { 0 };
+	size_t k = 0, kv = 0;
+	char name[96];
 
 	if (dp == NULL)
 		return;
-	api_server_read(srv, list_natgws, &l);
-	/* A gateway whose namespace cannot be read (being deleted) is left out. */
-	for (size_t i = 0; i < l.n; i++)
-		if (dp_natgw_stats(dp, l.v[i].id, &l.v[i].st) == 0)
-			l.v[k++] = l.v[i];
+	api_server_read(srv, list_resources, &l);
+	/* A gateway or router that cannot be read (being built or deleted)
+	 * is left out. */
+	for (size_t i = 0; i < l.n_natgws; i++)
+		if (dp_natgw_stats(dp, l.natgws[i].id, &l.natgws[i].st) == 0)
+			l.natgws[k++] = l.natgws[i];
+	for (size_t i = 0; i < l.n_vpcs; i++)
+		if (dp_router_stats(dp, l.vpcs[i].id, &l.vpcs[i].st) == 0)
+			l.vpcs[kv++] = l.vpcs[i];
 	for (size_t m = 0; m < ARRAY_SIZE(natgw_metrics); m++) {
-		buf_printf(out, "# HELP vpcd_nat_gateway_%s %s.\n# TYPE vpcd_nat_gateway_%s %s\n",
-		    natgw_metrics[m].name, natgw_metrics[m].help, natgw_metrics[m].name,
-		    natgw_metrics[m].type);
+		snprintf(name, sizeof(name), "vpcd_nat_gateway_%s", natgw_metrics[m].name);
+		family(out, name, natgw_metrics[m].type, natgw_metrics[m].help);
 		for (size_t i = 0; i < k; i++)
-			buf_printf(out, "vpcd_nat_gateway_%s{nat_gateway_id=\"%s\"} %llu\n",
-			    natgw_metrics[m].name, l.v[i].id,
-			    (unsigned long long)natgw_metrics[m].fn(&l.v[i].st));
+			buf_printf(out, "%s{nat_gateway_id=\"%s\"} %llu\n", name, l.natgws[i].id,
+			    (unsigned long long)natgw_metrics[m].fn(&l.natgws[i].st));
 	}
-	free(l.v);
+	family(out, "vpcd_vpc_connections", "gauge",
+	    "Connections the VPC's router tracks");
+	for (size_t i = 0; i < kv; i++)
+		buf_printf(out, "vpcd_vpc_connections{vpc_id=\"%s\"} %llu\n", l.vpcs[i].id,
+		    (unsigned long long)l.vpcs[i].st.connections);
+	family(out, "vpcd_vpc_rejected_packets_total", "counter",
+	    "Packets the VPC's security groups and network ACLs rejected, on the sending "
+	    "(out) or the receiving side (in)");
+	for (size_t i = 0; i < kv; i++)
+		for (int side = 0; side < 2; side++)
+			buf_printf(out, "vpcd_vpc_rejected_packets_total{vpc_id=\"%s\",side=\"%s\"} "
+			    "%llu\n", l.vpcs[i].id, side ? "in" : "out",
+			    (unsigned long long)l.vpcs[i].st.rejected[side]);
+	family(out, "vpcd_flow_log_lost_events_total", "counter",
+	    "Netlink messages the kernel could not deliver to the flow-log collector "
+	    "(each makes its windows SKIPDATA)");
+	buf_printf(out, "vpcd_flow_log_lost_events_total %llu\n", (unsigned long long)flowlog_lost);
+	free(l.natgws);
+	free(l.vpcs);
 }

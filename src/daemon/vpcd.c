@@ -222,7 +222,7 @@ glue_metrics(void *arg, struct buf *out)
 {
 	struct dp_glue *g = arg;
 
-	daemon_metrics(g->srv, g->rec ? g->cfg : NULL, out);
+	daemon_metrics(g->srv, g->rec ? g->cfg : NULL, dp_flowlogs_lost(g->flowlogs), out);
 }
 
 static void

@@ -306,6 +306,14 @@ struct dp_natgw_stats {
 };
 int dp_natgw_stats(const struct dp_config *cfg, const char *natgw_id,
     struct dp_natgw_stats *out);
+/* A VPC router's: packets its groups and ACLs rejected ([0] on the
+ * sending side, [1] on the receiving side) and its tracked connections. */
+struct dp_router_stats {
+	uint64_t rejected[2];
+	uint64_t connections;
+};
+int dp_router_stats(const struct dp_config *cfg, const char *vpc_id,
+    struct dp_router_stats *out);
 
 /*
  * The reconciler (dp_reconcile.c): one thread that keeps the kernel equal

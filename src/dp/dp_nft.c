@@ -37,10 +37,13 @@ struct nft_ctx {
 	struct buf ch;                  /* chains */
 	bool has_igw;
 	bool has_pcx;                   /* an active peering connection */
-	/* With flow logs, the drops that AWS reports as REJECT also log the
-	 * packet (NFLOG group DP_FLOWLOG_GROUP): [0] the sending side's
-	 * decision, [1] the receiving side's; else plain drops. */
+	/* The drops that AWS reports as REJECT (a group's or an ACL's):
+	 * [0] the sending side's decision, [1] the receiving side's.  Each is
+	 * counted (named counters reject_out, reject_in: the VPC's rejected
+	 * packets in /metrics) and, with flow logs, logged to NFLOG group
+	 * DP_FLOWLOG_GROUP. */
 	const char *reject[2];
+	bool has_flowlogs;
 	const char **targets;           /* ENIs that routes point to, sorted */
 	size_t n_targets;
 	size_t n_elems[DP_NFT_N_SETS];  /* of each map, once emitted */
@@ -321,12 +324,14 @@ gather(struct nft_ctx *c)
 	}
 	sort_array(c->targets, c->n_targets, sizeof(*c->targets), str_cmp);
 	c->route_hash = hash_routes(c->m, vpc_id);
-	c->reject[0] = c->reject[1] = "drop";
-	if (dp_vpc_has_flowlogs(c->m, c->vpc)) {
-		c->reject[0] = "log prefix \"" DP_FLOWLOG_REJECT_OUT "\" group "
-		    DP_FLOWLOG_GROUP_STR " drop";
-		c->reject[1] = "log prefix \"" DP_FLOWLOG_REJECT_IN "\" group "
-		    DP_FLOWLOG_GROUP_STR " drop";
+	c->has_flowlogs = dp_vpc_has_flowlogs(c->m, c->vpc);
+	c->reject[0] = "counter name \"reject_out\" drop";
+	c->reject[1] = "counter name \"reject_in\" drop";
+	if (c->has_flowlogs) {
+		c->reject[0] = "counter name \"reject_out\" log prefix \"" DP_FLOWLOG_REJECT_OUT
+		    "\" group " DP_FLOWLOG_GROUP_STR " drop";
+		c->reject[1] = "counter name \"reject_in\" log prefix \"" DP_FLOWLOG_REJECT_IN
+		    "\" group " DP_FLOWLOG_GROUP_STR " drop";
 	}
 	sort_array(c->subnets, c->n_subnets, sizeof(*c->subnets), subnet_cmp);
 
@@ -1246,6 +1251,7 @@ emit(struct nft_ctx *c)
 	struct buf *b = &c->b;
 
 	dp_nft_begin(b);
+	buf_puts(b, "\tcounter reject_out {\n\t}\n\tcounter reject_in {\n\t}\n");
 #define X(e, name, kind, type, igw, doc)                                          \
 	if (c->has_igw || !(igw))                                                  \
 		emit_set(c, DP_NFT_SET_##e, kind, name, type);
@@ -1262,7 +1268,7 @@ emit(struct nft_ctx *c)
 	DP_NFT_BASE_CHAINS(X)
 #undef X
 	emit_fixed_chains(c);
-	if (c->reject[0][0] == 'l') {
+	if (c->has_flowlogs) {
 		/* Accepted new connections, after the forward chain's verdict. */
 		buf_puts(&c->ch, "\tchain flowlog {\n"
 		    "\t\ttype filter hook forward priority filter + 10; policy accept;\n"
@@ -1369,7 +1375,7 @@ dp_nft_hash(const char *text, char out[17])
 
 /* A top-level block of a compiled table: a set, a map or a chain. */
 struct nft_block {
-	char key[128];          /* "chain NAME", "set NAME", "map NAME" */
+	char key[128];          /* "chain NAME", "set NAME", "map NAME", "counter NAME" */
 	size_t name_at;         /* where the name starts in 'key' */
 	const char *text;       /* the block, from its first line to its "\t}\n" */
 	size_t len;
@@ -1414,7 +1420,8 @@ line_end(const char *p)
 static bool
 parse_table(const char *text, struct nft_parsed *t)
 {
-	static const char *const kinds[] = { "chain", "set", "map" };
+	/* Counters are named objects whose compiled text never changes. */
+	static const char *const kinds[] = { "chain", "set", "map", "counter" };
 	const char *p = text;
 
 	memset(t, 0, sizeof(*t));
@@ -1427,7 +1434,7 @@ parse_table(const char *text, struct nft_parsed *t)
 		const char *name = NULL, *q, *end;
 		size_t kind = 0;
 
-		for (; kind < 3 && name == NULL; kind++)
+		for (; kind < ARRAY_SIZE(kinds) && name == NULL; kind++)
 			if (p[0] == '\t' && str_has_prefix(p + 1, kinds[kind]) &&
 			    p[1 + strlen(kinds[kind])] == ' ')
 				name = p + 2 + strlen(kinds[kind]);

@@ -1,5 +1,7 @@
 /*
- * Statistics read from the kernel for /metrics.  A NAT gateway's: its
+ * Statistics read from the kernel for /metrics.  A VPC router's: its
+ * named counters of rejected packets and its number of tracked
+ * connections.  A NAT gateway's: its
  * named nftables counters, its TCP connections in state established
  * (a conntrack dump) and the new connections that found no free port
  * (conntrack's insert_failed: the port search left a tuple that was
@@ -7,6 +9,7 @@
  * thread inside the gateway's namespace.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
@@ -25,8 +28,9 @@ static const char *const counter_names[] = {
 #undef X
 };
 
+/* The named counters 'names' of table inet vpcd, into packets[] and bytes[]. */
 static int
-read_counters(struct dp_natgw_stats *st)
+read_counters(const char *const *names, size_t n, uint64_t *packets, uint64_t *bytes)
 {
 	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	json_t *root = NULL, *list, *item;
@@ -46,11 +50,11 @@ read_counters(struct dp_natgw_stats *st)
 		json_t *c = json_object_get(item, "counter");
 		const char *name = json_string_value(json_object_get(c, "name"));
 
-		for (size_t k = 0; name && k < DP_NATGW_N_COUNTERS; k++) {
-			if (strcmp(name, counter_names[k]) != 0)
+		for (size_t k = 0; name && k < n; k++) {
+			if (strcmp(name, names[k]) != 0)
 				continue;
-			st->packets[k] = (uint64_t)json_integer_value(json_object_get(c, "packets"));
-			st->bytes[k] = (uint64_t)json_integer_value(json_object_get(c, "bytes"));
+			packets[k] = (uint64_t)json_integer_value(json_object_get(c, "packets"));
+			bytes[k] = (uint64_t)json_integer_value(json_object_get(c, "bytes"));
 		}
 	}
 	ret = 0;
@@ -116,13 +120,40 @@ static int
 read_natgw(void *arg)
 {
 	struct dp_natgw_stats *st = arg;
-	int ret = read_counters(st);
+	int ret = read_counters(counter_names, DP_NATGW_N_COUNTERS, st->packets, st->bytes);
 
 	if (ret == 0)
 		ret = read_insert_failed(&st->insert_failed);
 	if (ret == 0)
 		ret = read_active(&st->active);
 	return ret;
+}
+
+static int
+read_router(void *arg)
+{
+	static const char *const names[] = { "reject_out", "reject_in" };
+	struct dp_router_stats *st = arg;
+	uint64_t bytes[2];
+	FILE *f;
+	int ret = read_counters(names, 2, st->rejected, bytes);
+
+	if (ret == 0 && (f = fopen("/proc/sys/net/netfilter/nf_conntrack_count", "re"))) {
+		if (fscanf(f, "%" SCNu64, &st->connections) != 1)
+			ret = -EIO;
+		fclose(f);
+	}
+	return ret;
+}
+
+int
+dp_router_stats(const struct dp_config *cfg, const char *vpc_id, struct dp_router_stats *out)
+{
+	char ns[DP_NS_MAX];
+
+	memset(out, 0, sizeof(*out));
+	dp_router_ns(cfg, vpc_id, ns);
+	return dp_ns_run(ns, read_router, out);
 }
 
 int

@@ -187,6 +187,13 @@ def test_rejects_are_logged_where_they_happen(site):
     acc = wait_records(s, s["b_eni"], src=s["a_ip"], dst=s["b_ip"], proto=1, action="ACCEPT")
     rej = wait_records(s, s["b_eni"], src=s["b_ip"], dst=s["a_ip"], proto=1, action="REJECT")
     assert int(acc[0]["packets"]) >= 1 and int(rej[0]["packets"]) >= 1
+    # /metrics counts the VPC's rejected packets by side; no event was lost.
+    m = dp.metrics()
+    rejected = lambda side: m[("vpcd_vpc_rejected_packets_total",
+                               (("vpc_id", s["vpc"]), ("side", side)))]
+    assert rejected("in") >= 1 and rejected("out") >= 1
+    assert m[("vpcd_flow_log_lost_events_total", ())] == 0
+    assert ("vpcd_vpc_connections", (("vpc_id", s["vpc"]),)) in m
 
 
 def test_not_logged_and_flow_log_removal(site):

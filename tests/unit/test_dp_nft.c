@@ -281,7 +281,7 @@ test_fail_closed(void)
 	((struct core_eni *)m.tail[CORE_ENI])->n_groups = 0;
 	arena_init(&a);
 	t = dp_nft_compile(&m, model_vpc(&m, NULL), &a);
-	CHECK(strstr(t, "\tchain eni_out_00000000000000one {\n\t\tdrop\n\t}") != NULL,
+	CHECK(strstr(t, "\tchain eni_out_00000000000000one {\n\t\tcounter name \"reject_out\" drop\n\t}") != NULL,
 	    "an ENI without groups passes nothing out");
 	CHECK(strstr(t, "iifname \"e*\" drop") != NULL && strstr(t, "oifname \"e*\" drop") != NULL,
 	    "an ENI missing from the maps passes nothing");
