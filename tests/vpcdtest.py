@@ -274,6 +274,21 @@ class DataplaneDaemon(Daemon):
 
 
 
+def public_and_private(ec2):
+    """A VPC 10.0.0.0/16 with a public subnet 10.0.1.0/24 (its own route
+    table: 0.0.0.0/0 to an attached internet gateway) and a private one,
+    10.0.2.0/24 (the main table); returns the ids by name."""
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    private = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24")["Subnet"]["SubnetId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    pub_rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=pub_rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.associate_route_table(RouteTableId=pub_rtb, SubnetId=public)
+    return {"vpc": vpc, "public": public, "private": private, "igw": igw}
+
+
 def wait_running(ec2, instance_ids, timeout=20):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -222,15 +222,16 @@ struct fl_window {
 
 /* An accepted connection being followed. */
 struct fl_flow {
-	char key[128];                /* namespace and the original tuple */
+	char key[128];                /* namespace and the tuple in the VPC */
 	char ns[DP_NS_MAX];
-	struct fl_tuple orig;         /* as the first packet had it */
-	struct fl_tuple vpc;          /* client -> server inside the VPC (after DNAT) */
+	struct fl_tuple vpc;          /* client -> server inside the VPC: the first
+	                               * packet as the forward hook saw it (after
+	                               * DNAT, before SNAT) */
 	char in_if[DP_IF_MAX], out_if[DP_IF_MAX];
 	uint64_t pk[2], by[2];        /* counts already reported: original, reply */
 	int64_t start;
 	bool is_new;                  /* nothing reported yet */
-	bool is_marked;               /* seen in the current dump */
+	int missed;                   /* dumps in a row that did not have it */
 };
 
 struct fl_ns {
@@ -240,6 +241,8 @@ struct fl_ns {
 	struct nfct_handle *ev;       /* DESTROY events */
 	struct nfct_handle *dump;
 	int sock;                     /* SIOCGIFNAME inside the namespace */
+	uint32_t seq;                 /* the next NFLOG sequence number */
+	bool has_seq;
 };
 
 struct dp_flowlogs {
@@ -394,6 +397,15 @@ parse_packet(const unsigned char *p, int len, struct fl_tuple *t, uint32_t *tot,
 	return true;
 }
 
+static void mark_lost(struct dp_flowlogs *f, const char *ns);
+
+static void
+drain_events(struct dp_flowlogs *f, struct fl_ns *ns)
+{
+	if (nfct_catch(ns->ev) < 0 && errno == ENOBUFS)
+		mark_lost(f, ns->name);
+}
+
 static void
 ifname_of(struct fl_ns *ns, uint32_t index, char out[DP_IF_MAX])
 {
@@ -416,6 +428,16 @@ on_log(struct nflog_g_handle *gh, struct nfgenmsg *msg, struct nflog_data *nfa, 
 	uint32_t tot;
 	unsigned flags;
 
+	uint32_t seq;
+
+	/* The kernel drops a message it cannot deliver without telling the
+	 * socket: a gap in the sequence numbers is a loss. */
+	if (nflog_get_seq(nfa, &seq) == 0) {
+		if (ns->has_seq && seq != ns->seq)
+			mark_lost(f, ns->name);
+		ns->seq = seq + 1;
+		ns->has_seq = true;
+	}
 	if (prefix == NULL || len <= 0 ||
 	    !parse_packet((unsigned char *)payload, len, &t, &tot, &flags))
 		return 0;
@@ -426,8 +448,19 @@ on_log(struct nflog_g_handle *gh, struct nfgenmsg *msg, struct nflog_data *nfa, 
 
 		tuple_str(tk, sizeof(tk), &t);
 		snprintf(fl->key, sizeof(fl->key), "%s|%s", ns->name, tk);
+		/* A new connection on the tuple of a closed one (a SYN reopens a
+		 * closing entry): the kernel sent the old one's DESTROY event
+		 * before this packet went on, so take it first.  If the tuple is
+		 * still followed, this is the same connection (a retransmitted
+		 * SYN is new too). */
+		if (map_get(&f->flows, fl->key))
+			drain_events(f, ns);
+		if (map_get(&f->flows, fl->key)) {
+			free(fl);
+			return 0;
+		}
 		STR_COPY(fl->ns, ns->name);
-		fl->orig = fl->vpc = t;
+		fl->vpc = t;
 		STR_COPY(fl->in_if, in_if);
 		STR_COPY(fl->out_if, out_if);
 		fl->start = now_s();
@@ -471,11 +504,10 @@ ct_report(struct dp_flowlogs *f, const struct nf_conntrack *ct)
 	uint64_t pk[2], by[2];
 
 	ct_tuples(ct, &orig, &vpc);
-	tuple_str(tk, sizeof(tk), &orig);
+	tuple_str(tk, sizeof(tk), &vpc);
 	snprintf(key, sizeof(key), "%s|%s", f->ns[f->cur_ns].name, tk);
 	if ((fl = map_get(&f->flows, key)) == NULL)
 		return NULL;
-	fl->vpc = vpc;
 	pk[0] = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_PACKETS);
 	by[0] = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_BYTES);
 	pk[1] = nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_PACKETS);
@@ -484,7 +516,7 @@ ct_report(struct dp_flowlogs *f, const struct nf_conntrack *ct)
 		report_flow(f, fl, pk, by, orig.proto == IPPROTO_TCP &&
 		    nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0 ?
 		    nfct_get_attr_u8(ct, ATTR_TCP_STATE) : -1);
-	fl->is_marked = true;
+	fl->missed = 0;
 	return fl;
 }
 
@@ -549,6 +581,7 @@ ns_open_in(void *arg)
 	    nflog_set_mode(ns->grp, NFULNL_COPY_PACKET, 64) < 0)
 		return -errno;
 	nflog_set_nlbufsiz(ns->grp, 64 << 10);
+	nflog_set_flags(ns->grp, NFULNL_CFG_F_SEQ);
 	nflog_set_timeout(ns->grp, 10);     /* 0.1 s */
 	nflog_callback_register(ns->grp, on_log, a->f);
 	nfct_callback_register(ns->ev, NFCT_T_DESTROY, on_destroy, a->f);
@@ -922,7 +955,8 @@ mark_lost(struct dp_flowlogs *f, const char *ns)
 
 /* ---- The thread ---- */
 
-/* The counts so far of every followed connection (a dump per namespace). */
+/* The counts so far of every followed connection (a dump per namespace,
+ * after the events already queued). */
 static void
 poll_counts(struct dp_flowlogs *f)
 {
@@ -931,31 +965,30 @@ poll_counts(struct dp_flowlogs *f)
 	void *v;
 
 	for (size_t i = 0; map_next(&f->flows, &i, &k, &v);)
-		((struct fl_flow *)v)->is_marked = false;
+		((struct fl_flow *)v)->missed++;
 	for (size_t i = 0; i < f->n_ns; i++) {
 		f->cur_ns = i;
+		drain_events(f, &f->ns[i]);
 		nfct_query(f->ns[i].dump, NFCT_Q_DUMP, &family);
 	}
-	/* A connection gone without a DESTROY event (the table was flushed,
-	 * or the event was lost) is forgotten. */
+	/* A connection absent from two dumps in a row is gone without a
+	 * DESTROY event (the table was flushed, or the event was lost). */
 	for (size_t i = 0; map_next(&f->flows, &i, &k, &v);)
-		if (!((struct fl_flow *)v)->is_marked && !((struct fl_flow *)v)->is_new)
+		if (((struct fl_flow *)v)->missed >= 2)
 			free(map_del(&f->flows, k));
 }
 
+/* Events first, then packets: a connection's DESTROY event is always
+ * queued before the packet of a new connection that reuses its tuple. */
 static void
-drain(struct dp_flowlogs *f, size_t i, bool is_log)
+drain(struct dp_flowlogs *f, size_t i)
 {
 	struct fl_ns *ns = &f->ns[i];
 	char buf[65536];
 	ssize_t n;
 
 	f->cur_ns = i;
-	if (!is_log) {
-		if (nfct_catch(ns->ev) < 0 && errno == ENOBUFS)
-			mark_lost(f, ns->name);
-		return;
-	}
+	drain_events(f, ns);
 	while ((n = recv(nflog_fd(ns->log), buf, sizeof(buf), 0)) != 0) {
 		if (n < 0) {
 			if (errno != ENOBUFS)
@@ -987,8 +1020,8 @@ flowlog_main(void *arg)
 	int64_t next_refresh = 0;
 
 	for (;;) {
-		struct pollfd pfd[1 + 2 * 64];
-		size_t np = 0, owner[2 * 64];
+		struct pollfd *pfd;
+		size_t np = 0;
 		int64_t now = now_s();
 		bool stopping;
 
@@ -1014,24 +1047,23 @@ flowlog_main(void *arg)
 			window_clear(w);
 			w->end = (now / iv + 1) * iv;
 		}
+		/* The wake pipe, then two sockets per namespace. */
+		pfd = xcalloc(1 + 2 * f->n_ns, sizeof(*pfd));
 		pfd[np++] = (struct pollfd){ .fd = f->wake[0], .events = POLLIN };
-		for (size_t i = 0; i < f->n_ns && np + 2 <= ARRAY_SIZE(pfd); i++) {
-			owner[np - 1] = i;
+		for (size_t i = 0; i < f->n_ns; i++) {
 			pfd[np++] = (struct pollfd){ .fd = nflog_fd(f->ns[i].log), .events = POLLIN };
-			owner[np - 1] = i;
 			pfd[np++] = (struct pollfd){ .fd = nfct_fd(f->ns[i].ev), .events = POLLIN };
 		}
-		if (poll(pfd, np, 200) <= 0)
-			continue;
-		if (pfd[0].revents) {
+		if (poll(pfd, np, 200) > 0) {
 			char b[64];
 
-			while (read(f->wake[0], b, sizeof(b)) > 0)
+			while (pfd[0].revents && read(f->wake[0], b, sizeof(b)) > 0)
 				;
+			for (size_t i = 0; i < f->n_ns; i++)
+				if (pfd[1 + 2 * i].revents || pfd[2 + 2 * i].revents)
+					drain(f, i);
 		}
-		for (size_t p = 1; p < np; p++)
-			if (pfd[p].revents)
-				drain(f, owner[p - 1], (p % 2) == 1);
+		free(pfd);
 	}
 	return NULL;
 }

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from vpcdtest import ASK, VPCCTL, wait_running
+from vpcdtest import ASK, VPCCTL, public_and_private, wait_running
 
 NAT_IMAGE = "ami-00000001"
 # The internet host: answers "ok <peer address>" on 9000 and closes; on
@@ -107,15 +107,8 @@ def make_site(make_dp_daemon):
     def make(args=()):
         dp = make_dp_daemon(args=args).start()
         ec2 = dp.client()
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-        private = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24")["Subnet"]["SubnetId"]
-        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
-        pub_rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-        ec2.create_route(RouteTableId=pub_rtb, DestinationCidrBlock="0.0.0.0/0",
-                         GatewayId=igw)
-        ec2.associate_route_table(RouteTableId=pub_rtb, SubnetId=public)
+        n = public_and_private(ec2)
+        vpc, public, private = n["vpc"], n["public"], n["private"]
         alloc = ec2.allocate_address(Domain="vpc")
         gw = ec2.create_nat_gateway(SubnetId=public, AllocationId=alloc["AllocationId"])[
             "NatGateway"]

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from vpcdtest import ASK, VPCCTL, listener, wait_port, wait_running
+from vpcdtest import ASK, VPCCTL, listener, public_and_private, wait_port, wait_running
 
 NAT_IMAGE = "ami-00000001"
 PEER_ECHO = r'''
@@ -24,14 +24,8 @@ while True:
 @pytest.fixture
 def nat(dp):
     ec2 = dp.client()
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-    private = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24")["Subnet"]["SubnetId"]
-    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
-    pub_rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-    ec2.create_route(RouteTableId=pub_rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
-    ec2.associate_route_table(RouteTableId=pub_rtb, SubnetId=public)
+    n = public_and_private(ec2)
+    vpc, public, private = n["vpc"], n["public"], n["private"]
     sg = ec2.create_security_group(VpcId=vpc, GroupName="nat", Description="nat")["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
         {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
