@@ -231,7 +231,13 @@ struct fl_flow {
 	uint64_t pk[2], by[2];        /* counts already reported: original, reply */
 	int64_t start;
 	bool is_new;                  /* nothing reported yet */
-	int missed;                   /* dumps in a row that did not have it */
+	unsigned seen;                /* the last dump that had it */
+	int missed;                   /* complete dumps in a row that did not */
+	uint32_t syn_seq;             /* TCP: its SYN's sequence number */
+	/* A newer connection on the same tuple (a SYN that reopened a closing
+	 * one) whose older one's DESTROY event has not come yet: events go to
+	 * the oldest, dumps (which only see the live one) to the newest. */
+	struct fl_flow *next;
 };
 
 struct fl_ns {
@@ -243,6 +249,7 @@ struct fl_ns {
 	int sock;                     /* SIOCGIFNAME inside the namespace */
 	uint32_t seq;                 /* the next NFLOG sequence number */
 	bool has_seq;
+	bool is_dumped;               /* the last dump went through */
 };
 
 struct dp_flowlogs {
@@ -261,6 +268,9 @@ struct dp_flowlogs {
 	size_t n_wins;
 	uint64_t lost_events;
 	size_t cur_ns;                /* the namespace a callback is about */
+	unsigned dump;                /* dumps so far */
+	uint64_t forgotten;           /* connections given up without DESTROY */
+	uint64_t n_back, n_orphan;    /* diagnostics, see poll_counts() */
 };
 
 static int64_t
@@ -371,10 +381,21 @@ report_flow(struct dp_flowlogs *f, struct fl_flow *fl, const uint64_t pk[2],
 
 /* ---- Kernel input ---- */
 
-/* A packet's tuple, total length and TCP flags. */
+static void
+flow_free(struct fl_flow *fl)
+{
+	while (fl) {
+		struct fl_flow *next = fl->next;
+
+		free(fl);
+		fl = next;
+	}
+}
+
+/* A packet's tuple, total length, TCP flags and sequence number. */
 static bool
 parse_packet(const unsigned char *p, int len, struct fl_tuple *t, uint32_t *tot,
-    unsigned *flags)
+    unsigned *flags, uint32_t *seq)
 {
 	const struct iphdr *ip = (const struct iphdr *)p;
 	size_t hl;
@@ -388,12 +409,16 @@ parse_packet(const unsigned char *p, int len, struct fl_tuple *t, uint32_t *tot,
 	t->proto = ip->protocol;
 	*tot = ntohs(ip->tot_len);
 	*flags = 0;
+	*seq = 0;
 	if ((t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP) && (size_t)len >= hl + 4) {
 		t->sport = (uint16_t)(p[hl] << 8 | p[hl + 1]);
 		t->dport = (uint16_t)(p[hl + 2] << 8 | p[hl + 3]);
 	}
-	if (t->proto == IPPROTO_TCP && (size_t)len > hl + 13)
+	if (t->proto == IPPROTO_TCP && (size_t)len > hl + 13) {
 		*flags = p[hl + 13] & 0x3f;
+		*seq = (uint32_t)p[hl + 4] << 24 | (uint32_t)p[hl + 5] << 16 |
+		    (uint32_t)p[hl + 6] << 8 | p[hl + 7];
+	}
 	return true;
 }
 
@@ -425,10 +450,8 @@ on_log(struct nflog_g_handle *gh, struct nfgenmsg *msg, struct nflog_data *nfa, 
 	char *payload, in_if[DP_IF_MAX], out_if[DP_IF_MAX], tk[64];
 	int len = nflog_get_payload(nfa, &payload);
 	struct fl_tuple t;
-	uint32_t tot;
+	uint32_t tot, tcp_seq, seq;
 	unsigned flags;
-
-	uint32_t seq;
 
 	/* The kernel drops a message it cannot deliver without telling the
 	 * socket: a gap in the sequence numbers is a loss. */
@@ -439,33 +462,35 @@ on_log(struct nflog_g_handle *gh, struct nfgenmsg *msg, struct nflog_data *nfa, 
 		ns->has_seq = true;
 	}
 	if (prefix == NULL || len <= 0 ||
-	    !parse_packet((unsigned char *)payload, len, &t, &tot, &flags))
+	    !parse_packet((unsigned char *)payload, len, &t, &tot, &flags, &tcp_seq))
 		return 0;
 	ifname_of(ns, nflog_get_indev(nfa), in_if);
 	ifname_of(ns, nflog_get_outdev(nfa), out_if);
 	if (strcmp(prefix, DP_FLOWLOG_ACCEPT) == 0) {
-		struct fl_flow *fl = xcalloc(1, sizeof(*fl));
+		struct fl_flow *fl = xcalloc(1, sizeof(*fl)), *old, *last;
 
 		tuple_str(tk, sizeof(tk), &t);
 		snprintf(fl->key, sizeof(fl->key), "%s|%s", ns->name, tk);
-		/* A new connection on the tuple of a closed one (a SYN reopens a
-		 * closing entry): the kernel sent the old one's DESTROY event
-		 * before this packet went on, so take it first.  If the tuple is
-		 * still followed, this is the same connection (a retransmitted
-		 * SYN is new too). */
-		if (map_get(&f->flows, fl->key))
-			drain_events(f, ns);
-		if (map_get(&f->flows, fl->key)) {
-			free(fl);
-			return 0;
-		}
 		STR_COPY(fl->ns, ns->name);
 		fl->vpc = t;
 		STR_COPY(fl->in_if, in_if);
 		STR_COPY(fl->out_if, out_if);
 		fl->start = now_s();
 		fl->is_new = true;
-		free(map_put(&f->flows, fl->key, fl));
+		fl->syn_seq = tcp_seq;
+		if ((old = map_get(&f->flows, fl->key)) != NULL) {
+			/* Until a reply, every packet of a connection is new: the
+			 * same one again, unless a TCP SYN with another sequence
+			 * number reopened the tuple of a closing connection. */
+			for (last = old; last->next; last = last->next)
+				;
+			if (t.proto != IPPROTO_TCP || tcp_seq == last->syn_seq)
+				free(fl);
+			else
+				last->next = fl;
+			return 0;
+		}
+		map_put(&f->flows, fl->key, fl);
 	} else {
 		bool is_in = strcmp(prefix, DP_FLOWLOG_REJECT_IN) == 0;
 		const struct dp_fl_eni *eni = find_eni(f->conf, ns->name, is_in ? out_if : in_if);
@@ -494,20 +519,23 @@ ct_tuples(const struct nf_conntrack *ct, struct fl_tuple *orig, struct fl_tuple 
 		vpc->dport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
 }
 
-/* A conntrack entry (dumped or destroyed): report what is new. */
+/* A conntrack entry (dumped or destroyed): report what is new, to the
+ * newest connection on its tuple (a dump) or the oldest (an event). */
 static struct fl_flow *
-ct_report(struct dp_flowlogs *f, const struct nf_conntrack *ct)
+ct_report(struct dp_flowlogs *f, const struct nf_conntrack *ct, bool newest)
 {
 	struct fl_tuple orig, vpc;
-	struct fl_flow *fl;
+	struct fl_flow *fl, *head;
 	char key[128], tk[64];
 	uint64_t pk[2], by[2];
 
 	ct_tuples(ct, &orig, &vpc);
 	tuple_str(tk, sizeof(tk), &vpc);
 	snprintf(key, sizeof(key), "%s|%s", f->ns[f->cur_ns].name, tk);
-	if ((fl = map_get(&f->flows, key)) == NULL)
+	if ((head = fl = map_get(&f->flows, key)) == NULL)
 		return NULL;
+	while (newest && fl->next)
+		fl = fl->next;
 	pk[0] = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_PACKETS);
 	by[0] = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_BYTES);
 	pk[1] = nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_PACKETS);
@@ -516,7 +544,10 @@ ct_report(struct dp_flowlogs *f, const struct nf_conntrack *ct)
 		report_flow(f, fl, pk, by, orig.proto == IPPROTO_TCP &&
 		    nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0 ?
 		    nfct_get_attr_u8(ct, ATTR_TCP_STATE) : -1);
-	fl->missed = 0;
+	else
+		f->n_back++;
+	/* The tuple is live: its older connections wait for their events. */
+	head->seen = fl->seen = f->dump;
 	return fl;
 }
 
@@ -524,17 +555,23 @@ static int
 on_destroy(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *arg)
 {
 	struct dp_flowlogs *f = arg;
-	struct fl_flow *fl = ct_report(f, ct);
+	struct fl_flow *fl = ct_report(f, ct, false);
 
-	if (fl)
+	if (fl == NULL) {
+		f->n_orphan++;
+	} else if (fl->next) {
+		map_put(&f->flows, fl->next->key, fl->next);
+		free(fl);
+	} else {
 		free(map_del(&f->flows, fl->key));
+	}
 	return NFCT_CB_CONTINUE;
 }
 
 static int
 on_dump(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *arg)
 {
-	ct_report(arg, ct);
+	ct_report(arg, ct, true);
 	return NFCT_CB_CONTINUE;
 }
 
@@ -636,7 +673,7 @@ sync_ns(struct dp_flowlogs *f)
 		for (size_t j = 0; j < f->n_ns && !watched; j++)
 			watched = strcmp(f->ns[j].name, ((struct fl_flow *)v)->ns) == 0;
 		if (!watched)
-			free(map_del(&f->flows, key));
+			flow_free(map_del(&f->flows, key));
 	}
 }
 
@@ -964,18 +1001,33 @@ poll_counts(struct dp_flowlogs *f)
 	const char *k;
 	void *v;
 
-	for (size_t i = 0; map_next(&f->flows, &i, &k, &v);)
-		((struct fl_flow *)v)->missed++;
+	f->dump++;
 	for (size_t i = 0; i < f->n_ns; i++) {
 		f->cur_ns = i;
 		drain_events(f, &f->ns[i]);
-		nfct_query(f->ns[i].dump, NFCT_Q_DUMP, &family);
+		/* A dump of a table that changes meanwhile may be cut short. */
+		f->ns[i].is_dumped = nfct_query(f->ns[i].dump, NFCT_Q_DUMP, &family) == 0;
 	}
-	/* A connection absent from two dumps in a row is gone without a
-	 * DESTROY event (the table was flushed, or the event was lost). */
-	for (size_t i = 0; map_next(&f->flows, &i, &k, &v);)
-		if (((struct fl_flow *)v)->missed >= 2)
-			free(map_del(&f->flows, k));
+	/* A connection absent from two complete dumps in a row is gone
+	 * without a DESTROY event (the table was flushed, or the event was
+	 * lost). */
+	for (size_t i = 0; map_next(&f->flows, &i, &k, &v);) {
+		struct fl_flow *fl = v;
+		bool is_complete = false;
+
+		for (size_t j = 0; j < f->n_ns && !is_complete; j++)
+			is_complete = f->ns[j].is_dumped && strcmp(f->ns[j].name, fl->ns) == 0;
+		if (fl->seen == f->dump || !is_complete)
+			fl->missed = 0;
+		else if (++fl->missed >= 2) {
+			f->forgotten++;
+			flow_free(map_del(&f->flows, k));
+		}
+	}
+	log_debug("flow logs: dump %u, %zu connections followed, %llu given up, %llu lost events, "
+	    "%llu counts back, %llu ends unknown", f->dump, f->flows.count,
+	    (unsigned long long)f->forgotten, (unsigned long long)f->lost_events,
+	    (unsigned long long)f->n_back, (unsigned long long)f->n_orphan);
 }
 
 /* Events first, then packets: a connection's DESTROY event is always
@@ -1004,9 +1056,21 @@ static void
 refresh(struct dp_flowlogs *f)
 {
 	struct dp_fl_config *c = f->config_fn(f->arg), *old = f->conf;
+	bool is_new_log = false;
 
 	if (c == NULL)
 		return;
+	for (size_t i = 0; old && i < c->n_logs && !is_new_log; i++) {
+		size_t j = 0;
+
+		while (j < old->n_logs && strcmp(old->logs[j].id, c->logs[i].id) != 0)
+			j++;
+		is_new_log = j == old->n_logs;
+	}
+	/* A new flow log starts with what comes after it: the counts so far
+	 * go to the windows open now (or nowhere). */
+	if (is_new_log)
+		poll_counts(f);
 	f->conf = c;
 	sync_windows(f, old);
 	sync_ns(f);
@@ -1116,7 +1180,7 @@ dp_flowlogs_free(struct dp_flowlogs *f)
 		ns_close(&f->ns[i]);
 	free(f->ns);
 	for (size_t i = 0; map_next(&f->flows, &i, &k, &v);)
-		free(v);
+		flow_free(v);
 	map_fini(&f->flows);
 	for (size_t j = 0; j < f->n_wins; j++)
 		window_free(&f->wins[j]);
