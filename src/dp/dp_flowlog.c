@@ -40,6 +40,8 @@
 #include "dp.h"
 #include "dp_nl.h"
 
+#define FL_GIVE_UP 6
+
 #define PUSH(arr, n) \
 	(memset(&((arr) = xreallocarray((arr), (n) + 1, sizeof(*(arr))))[(n)], 0, \
 	    sizeof(*(arr))), &(arr)[(n)++])
@@ -234,6 +236,9 @@ struct fl_flow {
 	unsigned seen;                /* the last dump that had it */
 	int missed;                   /* complete dumps in a row that did not */
 	uint32_t syn_seq;             /* TCP: its SYN's sequence number */
+	uint32_t ct_id;               /* the conntrack entry's id, once a dump had it */
+	bool has_id;
+	struct fl_tuple orig;         /* the entry's original tuple (before NAT) */
 	/* A newer connection on the same tuple (a SYN that reopened a closing
 	 * one) whose older one's DESTROY event has not come yet: events go to
 	 * the oldest, dumps (which only see the live one) to the newest. */
@@ -478,6 +483,7 @@ on_log(struct nflog_g_handle *gh, struct nfgenmsg *msg, struct nflog_data *nfa, 
 		fl->start = now_s();
 		fl->is_new = true;
 		fl->syn_seq = tcp_seq;
+		fl->orig = t;
 		if ((old = map_get(&f->flows, fl->key)) != NULL) {
 			/* Until a reply, every packet of a connection is new: the
 			 * same one again, unless a TCP SYN with another sequence
@@ -519,13 +525,23 @@ ct_tuples(const struct nf_conntrack *ct, struct fl_tuple *orig, struct fl_tuple 
 		vpc->dport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
 }
 
-/* A conntrack entry (dumped or destroyed): report what is new, to the
- * newest connection on its tuple (a dump) or the oldest (an event). */
+/*
+ * A conntrack entry (dumped or destroyed): report what is new to the
+ * connection it is.  A dump sees only the live entry of a tuple: the
+ * newest connection, which learns the entry's id.  An event goes to the
+ * connection with its id, else to the oldest one that has none yet (an
+ * entry destroyed before any dump saw it); an event of an entry no
+ * connection claims (one given up, see poll_counts()) is dropped rather
+ * than counted twice.  Sets '*prev' to the connection before it in the
+ * chain, NULL for the first.
+ */
 static struct fl_flow *
-ct_report(struct dp_flowlogs *f, const struct nf_conntrack *ct, bool newest)
+ct_report(struct dp_flowlogs *f, const struct nf_conntrack *ct, bool is_dump,
+    struct fl_flow **prev)
 {
+	uint32_t id = nfct_get_attr_u32(ct, ATTR_ID);
 	struct fl_tuple orig, vpc;
-	struct fl_flow *fl, *head;
+	struct fl_flow *fl, *head, *p = NULL;
 	char key[128], tk[64];
 	uint64_t pk[2], by[2];
 
@@ -534,8 +550,37 @@ ct_report(struct dp_flowlogs *f, const struct nf_conntrack *ct, bool newest)
 	snprintf(key, sizeof(key), "%s|%s", f->ns[f->cur_ns].name, tk);
 	if ((head = fl = map_get(&f->flows, key)) == NULL)
 		return NULL;
-	while (newest && fl->next)
-		fl = fl->next;
+	if (is_dump) {
+		while (fl->next)
+			fl = fl->next;
+		if (fl->has_id && fl->ct_id != id)
+			return NULL;       /* a connection whose first packet we missed */
+		fl->ct_id = id;
+		fl->has_id = true;
+		fl->orig = orig;
+	} else {
+		struct fl_flow *q, *q_prev = NULL, *anon = NULL, *anon_prev = NULL;
+
+		for (fl = NULL, q = head; q; q_prev = q, q = q->next) {
+			if (q->has_id && q->ct_id == id) {
+				fl = q;
+				p = q_prev;
+				break;
+			}
+			if (!q->has_id && anon == NULL) {
+				anon = q;
+				anon_prev = q_prev;
+			}
+		}
+		if (fl == NULL) {
+			fl = anon;
+			p = anon_prev;
+		}
+		if (fl == NULL)
+			return NULL;
+	}
+	if (prev)
+		*prev = p;
 	pk[0] = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_PACKETS);
 	by[0] = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_BYTES);
 	pk[1] = nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_PACKETS);
@@ -555,23 +600,26 @@ static int
 on_destroy(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *arg)
 {
 	struct dp_flowlogs *f = arg;
-	struct fl_flow *fl = ct_report(f, ct, false);
+	struct fl_flow *prev, *fl = ct_report(f, ct, false, &prev);
 
 	if (fl == NULL) {
 		f->n_orphan++;
-	} else if (fl->next) {
-		map_put(&f->flows, fl->next->key, fl->next);
-		free(fl);
-	} else {
-		free(map_del(&f->flows, fl->key));
+		return NFCT_CB_CONTINUE;
 	}
+	if (prev)
+		prev->next = fl->next;
+	else if (fl->next)
+		map_put(&f->flows, fl->next->key, fl->next);
+	else
+		map_del(&f->flows, fl->key);
+	free(fl);
 	return NFCT_CB_CONTINUE;
 }
 
 static int
 on_dump(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *arg)
 {
-	ct_report(arg, ct, true);
+	ct_report(arg, ct, true, NULL);
 	return NFCT_CB_CONTINUE;
 }
 
@@ -992,6 +1040,27 @@ mark_lost(struct dp_flowlogs *f, const char *ns)
 
 /* ---- The thread ---- */
 
+static void
+reap(struct fl_ns *ns, const struct fl_tuple *t)
+{
+	struct nf_conntrack *ct = nfct_new();
+
+	if (ct == NULL)
+		return;
+	nfct_set_attr_u8(ct, ATTR_L3PROTO, AF_INET);
+	nfct_set_attr_u32(ct, ATTR_IPV4_SRC, htonl(t->src));
+	nfct_set_attr_u32(ct, ATTR_IPV4_DST, htonl(t->dst));
+	nfct_set_attr_u8(ct, ATTR_L4PROTO, t->proto);
+	if (t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP) {
+		nfct_set_attr_u16(ct, ATTR_PORT_SRC, htons(t->sport));
+		nfct_set_attr_u16(ct, ATTR_PORT_DST, htons(t->dport));
+	}
+	/* A live entry's answer goes through on_dump(); a reaped one's DESTROY
+	 * event comes on the event socket. */
+	nfct_query(ns->dump, NFCT_Q_GET, ct);
+	nfct_destroy(ct);
+}
+
 /* The counts so far of every followed connection (a dump per namespace,
  * after the events already queued). */
 static void
@@ -1008,9 +1077,26 @@ poll_counts(struct dp_flowlogs *f)
 		/* A dump of a table that changes meanwhile may be cut short. */
 		f->ns[i].is_dumped = nfct_query(f->ns[i].dump, NFCT_Q_DUMP, &family) == 0;
 	}
-	/* A connection absent from two complete dumps in a row is gone
+	/* A dump skips entries that expired and wait for the kernel's garbage
+	 * collection, which sends their DESTROY events seconds later: asking
+	 * for one by its tuple has it reaped (and its event sent) now. */
+	for (size_t i = 0; map_next(&f->flows, &i, &k, &v);) {
+		struct fl_flow *fl = v;
+
+		for (size_t j = 0; j < f->n_ns && fl->seen != f->dump; j++)
+			if (f->ns[j].is_dumped && strcmp(f->ns[j].name, fl->ns) == 0) {
+				f->cur_ns = j;
+				reap(&f->ns[j], &fl->orig);
+			}
+	}
+	for (size_t i = 0; i < f->n_ns; i++) {
+		f->cur_ns = i;
+		drain_events(f, &f->ns[i]);
+	}
+	/* A connection absent from FL_GIVE_UP complete dumps in a row is gone
 	 * without a DESTROY event (the table was flushed, or the event was
-	 * lost). */
+	 * lost).  The kernel sends some events late (it retries those it
+	 * could not deliver at once): give them time. */
 	for (size_t i = 0; map_next(&f->flows, &i, &k, &v);) {
 		struct fl_flow *fl = v;
 		bool is_complete = false;
@@ -1019,7 +1105,7 @@ poll_counts(struct dp_flowlogs *f)
 			is_complete = f->ns[j].is_dumped && strcmp(f->ns[j].name, fl->ns) == 0;
 		if (fl->seen == f->dump || !is_complete)
 			fl->missed = 0;
-		else if (++fl->missed >= 2) {
+		else if (++fl->missed >= FL_GIVE_UP) {
 			f->forgotten++;
 			flow_free(map_del(&f->flows, k));
 		}
