@@ -14,7 +14,15 @@
  * (cloud-watch-logs) or one gzip object per window in the S3 key layout
  * (s3), under <data-dir>/flowlogs.  An interface with nothing in a window
  * gets a NODATA record; a window in which the kernel dropped events
- * (netlink buffer overrun, counted) gets SKIPDATA records.
+ * (netlink buffer overrun, or a gap in the NFLOG sequence numbers) gets
+ * SKIPDATA records.
+ *
+ * A connection is followed by its tuple as the VPC sees it, and by its
+ * conntrack id once a dump saw it (NFLOG carries no id).  A tuple reused
+ * while the kernel still has the older connection's end to deliver gets
+ * a chain of connections (struct fl_flow): dumps feed the newest, events
+ * the one with their id.  An event nobody claims is dropped, not counted
+ * twice; docs/benchmarks.md ("Gateways") has what that costs.
  */
 #include <arpa/inet.h>
 #include <errno.h>
