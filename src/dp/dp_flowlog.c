@@ -144,7 +144,8 @@ dp_flowlog_config(const struct core_model *m, const struct dp_config *cfg)
 		l->is_hive = fl->is_hive;
 		l->is_per_hour = fl->is_per_hour;
 	}
-	CORE_FOREACH(m, CORE_ENI, r) {
+	/* Asked for every second: nothing to scan without flow logs. */
+	for (const struct core_res *r = c->n_logs ? m->head[CORE_ENI] : NULL; r; r = r->next) {
 		const struct core_eni *eni = (const struct core_eni *)r;
 		const struct core_subnet *sn = core_find(m, CORE_SUBNET, r->owner, eni->subnet_id);
 		struct dp_fl_eni *e = NULL;
