@@ -247,7 +247,6 @@ struct fl_flow {
 	uint32_t syn_seq;             /* TCP: its SYN's sequence number */
 	uint32_t ct_id;               /* the conntrack entry's id, once a dump had it */
 	bool has_id;
-	struct fl_tuple orig;         /* the entry's original tuple (before NAT) */
 	/* A newer connection on the same tuple (a SYN that reopened a closing
 	 * one) whose older one's DESTROY event has not come yet: events go to
 	 * the oldest, dumps (which only see the live one) to the newest. */
@@ -492,7 +491,6 @@ on_log(struct nflog_g_handle *gh, struct nfgenmsg *msg, struct nflog_data *nfa, 
 		fl->start = now_s();
 		fl->is_new = true;
 		fl->syn_seq = tcp_seq;
-		fl->orig = t;
 		if ((old = map_get(&f->flows, fl->key)) != NULL) {
 			/* Until a reply, every packet of a connection is new: the
 			 * same one again, unless a TCP SYN with another sequence
@@ -566,7 +564,6 @@ ct_report(struct dp_flowlogs *f, const struct nf_conntrack *ct, bool is_dump,
 			return NULL;       /* a connection whose first packet we missed */
 		fl->ct_id = id;
 		fl->has_id = true;
-		fl->orig = orig;
 	} else {
 		struct fl_flow *q, *q_prev = NULL, *anon = NULL, *anon_prev = NULL;
 
@@ -1049,27 +1046,6 @@ mark_lost(struct dp_flowlogs *f, const char *ns)
 
 /* ---- The thread ---- */
 
-static void
-reap(struct fl_ns *ns, const struct fl_tuple *t)
-{
-	struct nf_conntrack *ct = nfct_new();
-
-	if (ct == NULL)
-		return;
-	nfct_set_attr_u8(ct, ATTR_L3PROTO, AF_INET);
-	nfct_set_attr_u32(ct, ATTR_IPV4_SRC, htonl(t->src));
-	nfct_set_attr_u32(ct, ATTR_IPV4_DST, htonl(t->dst));
-	nfct_set_attr_u8(ct, ATTR_L4PROTO, t->proto);
-	if (t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP) {
-		nfct_set_attr_u16(ct, ATTR_PORT_SRC, htons(t->sport));
-		nfct_set_attr_u16(ct, ATTR_PORT_DST, htons(t->dport));
-	}
-	/* A live entry's answer goes through on_dump(); a reaped one's DESTROY
-	 * event comes on the event socket. */
-	nfct_query(ns->dump, NFCT_Q_GET, ct);
-	nfct_destroy(ct);
-}
-
 /* The counts so far of every followed connection (a dump per namespace,
  * after the events already queued). */
 static void
@@ -1085,22 +1061,6 @@ poll_counts(struct dp_flowlogs *f)
 		drain_events(f, &f->ns[i]);
 		/* A dump of a table that changes meanwhile may be cut short. */
 		f->ns[i].is_dumped = nfct_query(f->ns[i].dump, NFCT_Q_DUMP, &family) == 0;
-	}
-	/* A dump skips entries that expired and wait for the kernel's garbage
-	 * collection, which sends their DESTROY events seconds later: asking
-	 * for one by its tuple has it reaped (and its event sent) now. */
-	for (size_t i = 0; map_next(&f->flows, &i, &k, &v);) {
-		struct fl_flow *fl = v;
-
-		for (size_t j = 0; j < f->n_ns && fl->seen != f->dump; j++)
-			if (f->ns[j].is_dumped && strcmp(f->ns[j].name, fl->ns) == 0) {
-				f->cur_ns = j;
-				reap(&f->ns[j], &fl->orig);
-			}
-	}
-	for (size_t i = 0; i < f->n_ns; i++) {
-		f->cur_ns = i;
-		drain_events(f, &f->ns[i]);
 	}
 	/* A connection absent from FL_GIVE_UP complete dumps in a row is gone
 	 * without a DESTROY event (the table was flushed, or the event was
@@ -1125,8 +1085,9 @@ poll_counts(struct dp_flowlogs *f)
 	    (unsigned long long)f->n_back, (unsigned long long)f->n_orphan);
 }
 
-/* Events first, then packets: a connection's DESTROY event is always
- * queued before the packet of a new connection that reuses its tuple. */
+/* Events first, then packets: a connection's DESTROY event usually comes
+ * before the first packet of a new connection on its tuple (not always:
+ * see struct fl_flow). */
 static void
 drain(struct dp_flowlogs *f, size_t i)
 {
