@@ -245,16 +245,25 @@ const struct core_rtb *dp_vpc_single_rtb(const struct core_model *m,
 
 /*
  * Flow logs.  A router whose VPC has a flow log (on itself, a subnet or an
- * interface) counts bytes and packets per connection (nf_conntrack_acct)
- * and sends to NFLOG group DP_FLOWLOG_GROUP the first packet of every
- * accepted new connection (chain "flowlog", after the forward chain's
- * verdict) and every packet a network ACL or security group drops, with a
- * prefix that says which: accepted, rejected on the sending side (its
- * egress ACL or groups), rejected on the receiving side.
+ * interface) counts bytes and packets per connection (nf_conntrack_acct).
+ * Its chain "flowlog", after the forward chain's verdict, writes into the
+ * conntrack labels of every accepted new connection the interfaces it
+ * came in and goes out by: the in side in bits 0-63, the out side from
+ * DP_FL_LABEL_OUT, each an ENI's seq (bits 0-60), or bit DP_FL_LABEL_PCX
+ * (a peering link) or DP_FL_LABEL_IGW (the internet gateway); bit
+ * DP_FL_LABEL_DONE says a connection has them (the first pass wins where
+ * a packet crosses the router twice).  The collector reads them from the
+ * connection's NEW event (or a dump of the table).  Every packet a
+ * network ACL or security group drops goes to NFLOG group
+ * DP_FLOWLOG_GROUP with a prefix that says which side refused it: the
+ * sender's (its egress ACL or groups) or the receiver's.
  */
+#define DP_FL_LABEL_OUT 64
+#define DP_FL_LABEL_PCX 61
+#define DP_FL_LABEL_IGW 62
+#define DP_FL_LABEL_DONE 127
 #define DP_FLOWLOG_GROUP 1
 #define DP_FLOWLOG_GROUP_STR "1"
-#define DP_FLOWLOG_ACCEPT "vpcd accept"
 #define DP_FLOWLOG_REJECT_OUT "vpcd reject out"
 #define DP_FLOWLOG_REJECT_IN "vpcd reject in"
 bool dp_vpc_has_flowlogs(const struct core_model *m, const struct core_vpc *vpc);

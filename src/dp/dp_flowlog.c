@@ -2,27 +2,26 @@
  * Flow logs: the collector and its writers.
  *
  * One thread watches every router namespace whose VPC has a flow log.  In
- * each it holds three netlink sockets: NFLOG group DP_FLOWLOG_GROUP (the
- * first packet of each accepted new connection, and every packet a
- * network ACL or security group drops; see dp.h), conntrack DESTROY
- * events (a connection's final packet and byte counts), and one for
- * dumps of the connection table (the counts so far, at every window's
- * end).  A connection's counts are split into the windows they fell in;
- * each flow log adds what its interfaces saw into records keyed by
- * interface, direction, addresses, ports, protocol and action, and at the
- * end of its aggregation window writes them: to a file per log stream
+ * each it holds three netlink sockets: conntrack NEW and DESTROY events,
+ * one for dumps of the connection table (the counts so far, at every
+ * window's end), and NFLOG group DP_FLOWLOG_GROUP (every packet a network
+ * ACL or security group drops; see dp.h).  The router writes into each
+ * accepted connection's conntrack labels the interfaces it came in and
+ * went out by, which its NEW event carries: a connection is followed by
+ * its conntrack id from that event to its DESTROY event, which has the
+ * final counts.  The kernel sends DESTROY events reliably (it keeps a
+ * connection whose event did not fit and sends it again), and an id
+ * belongs to one live connection, so every connection is counted once.
+ *
+ * A connection's counts are split into the windows they fell in; each
+ * flow log adds what its interfaces saw into records keyed by interface,
+ * direction, addresses, ports, protocol and action, and at the end of its
+ * aggregation window writes them: to a file per log stream
  * (cloud-watch-logs) or one gzip object per window in the S3 key layout
  * (s3), under <data-dir>/flowlogs.  An interface with nothing in a window
  * gets a NODATA record; a window in which the kernel dropped events
  * (netlink buffer overrun, or a gap in the NFLOG sequence numbers) gets
  * SKIPDATA records.
- *
- * A connection is followed by its tuple as the VPC sees it, and by its
- * conntrack id once a dump saw it (NFLOG carries no id).  A tuple reused
- * while the kernel still has the older connection's end to deliver gets
- * a chain of connections (struct fl_flow): dumps feed the newest, events
- * the one with their id.  An event nobody claims is dropped, not counted
- * twice; docs/benchmarks.md ("Gateways") has what that costs.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -71,6 +70,7 @@ struct dp_fl_log {
 struct dp_fl_eni {
 	char ns[DP_NS_MAX];
 	char ifname[DP_IF_MAX];
+	uint64_t seq;                 /* as in the conntrack labels */
 	char id[CORE_ID_MAX], owner[CORE_ACCOUNT_MAX], vpc_id[CORE_ID_MAX];
 	char subnet_id[CORE_ID_MAX], instance_id[CORE_ID_MAX], az_id[32];
 	size_t logs[8];
@@ -83,6 +83,7 @@ struct dp_fl_config {
 	size_t n_logs;
 	struct dp_fl_eni *enis;       /* sorted by namespace, then interface */
 	size_t n_enis;
+	const struct dp_fl_eni **by_seq;
 	char (*ns)[DP_NS_MAX];        /* the routers to watch, sorted */
 	size_t n_ns;
 	char region[32];
@@ -116,6 +117,15 @@ cmp_eni(const void *a, const void *b)
 	int c = strcmp(x->ns, y->ns);
 
 	return c ? c : strcmp(x->ifname, y->ifname);
+}
+
+static int
+cmp_seq(const void *a, const void *b)
+{
+	const struct dp_fl_eni *x = *(const struct dp_fl_eni *const *)a;
+	const struct dp_fl_eni *y = *(const struct dp_fl_eni *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 struct dp_fl_config *
@@ -160,6 +170,7 @@ dp_flowlog_config(const struct core_model *m, const struct dp_config *cfg)
 					e = PUSH(c->enis, c->n_enis);
 					dp_router_ns(cfg, eni->vpc_id, e->ns);
 					dp_eni_ifname(r->id, e->ifname);
+					e->seq = r->seq;
 					STR_COPY(e->id, r->id);
 					STR_COPY(e->owner, r->owner);
 					STR_COPY(e->vpc_id, eni->vpc_id);
@@ -175,6 +186,10 @@ dp_flowlog_config(const struct core_model *m, const struct dp_config *cfg)
 		}
 	}
 	qsort(c->enis, c->n_enis, sizeof(*c->enis), cmp_eni);
+	c->by_seq = xcalloc(c->n_enis + 1, sizeof(*c->by_seq));
+	for (size_t i = 0; i < c->n_enis; i++)
+		c->by_seq[i] = &c->enis[i];
+	qsort(c->by_seq, c->n_enis, sizeof(*c->by_seq), cmp_seq);
 	for (size_t i = 0; i < c->n_enis; i++)
 		if (c->n_ns == 0 || strcmp(c->ns[c->n_ns - 1], c->enis[i].ns) != 0)
 			STR_COPY(*PUSH(c->ns, c->n_ns), c->enis[i].ns);
@@ -188,6 +203,7 @@ dp_flowlog_config_free(struct dp_fl_config *c)
 		return;
 	free(c->logs);
 	free(c->enis);
+	free(c->by_seq);
 	free(c->ns);
 	arena_fini(&c->arena);
 	free(c);
@@ -201,6 +217,17 @@ find_eni(const struct dp_fl_config *c, const char *ns, const char *ifname)
 	STR_COPY(key.ns, ns);
 	STR_COPY(key.ifname, ifname);
 	return bsearch(&key, c->enis, c->n_enis, sizeof(*c->enis), cmp_eni);
+}
+
+/* The ENI of one side of a connection's labels, if a flow log covers it. */
+static const struct dp_fl_eni *
+find_eni_seq(const struct dp_fl_config *c, const char *ns, uint64_t side)
+{
+	struct dp_fl_eni key = { .seq = side }, *kp = &key;
+	const struct dp_fl_eni **e = bsearch(&kp, c->by_seq, c->n_enis, sizeof(*c->by_seq),
+	    cmp_seq);
+
+	return e && strcmp((*e)->ns, ns) == 0 ? *e : NULL;
 }
 
 /* ---- Records ---- */
@@ -231,26 +258,18 @@ struct fl_window {
 	struct map lost;              /* namespaces that lost events (owned keys) */
 };
 
-/* An accepted connection being followed. */
+/* A connection the router accepted, followed until its DESTROY event. */
 struct fl_flow {
-	char key[128];                /* namespace and the tuple in the VPC */
+	char key[DP_NS_MAX + 16];     /* namespace and conntrack id */
 	char ns[DP_NS_MAX];
-	struct fl_tuple vpc;          /* client -> server inside the VPC: the first
-	                               * packet as the forward hook saw it (after
-	                               * DNAT, before SNAT) */
-	char in_if[DP_IF_MAX], out_if[DP_IF_MAX];
+	struct fl_tuple vpc;          /* client -> server inside the VPC: after
+	                               * DNAT, before SNAT */
+	uint64_t side[2];             /* its interfaces, in and out (see dp.h) */
 	uint64_t pk[2], by[2];        /* counts already reported: original, reply */
 	int64_t start;
 	bool is_new;                  /* nothing reported yet */
 	unsigned seen;                /* the last dump that had it */
 	int missed;                   /* complete dumps in a row that did not */
-	uint32_t syn_seq;             /* TCP: its SYN's sequence number */
-	uint32_t ct_id;               /* the conntrack entry's id, once a dump had it */
-	bool has_id;
-	/* A newer connection on the same tuple (a SYN that reopened a closing
-	 * one) whose older one's DESTROY event has not come yet: events go to
-	 * the oldest, dumps (which only see the live one) to the newest. */
-	struct fl_flow *next;
 };
 
 struct fl_ns {
@@ -283,7 +302,6 @@ struct dp_flowlogs {
 	size_t cur_ns;                /* the namespace a callback is about */
 	unsigned dump;                /* dumps so far */
 	uint64_t forgotten;           /* connections given up without DESTROY */
-	uint64_t n_back, n_orphan;    /* diagnostics, see poll_counts() */
 };
 
 static int64_t
@@ -338,12 +356,13 @@ observe(struct dp_flowlogs *f, const struct dp_fl_eni *eni, const struct fl_tupl
 	}
 }
 
+/* The traffic path of egress towards the other side of a connection. */
 static int
-path_of(const char *other_if)
+path_of(uint64_t other)
 {
-	if (other_if[0] == 'p')
+	if (other >> DP_FL_LABEL_PCX & 1)
 		return 4;
-	if (strcmp(other_if, "igw0") == 0)
+	if (other >> DP_FL_LABEL_IGW & 1)
 		return 8;
 	return 1;
 }
@@ -354,9 +373,8 @@ static void
 report_flow(struct dp_flowlogs *f, struct fl_flow *fl, const uint64_t pk[2],
     const uint64_t by[2], int tcp_state)
 {
-	const char *ns = fl->ns;
-	const struct dp_fl_eni *client = find_eni(f->conf, ns, fl->in_if);
-	const struct dp_fl_eni *server = find_eni(f->conf, ns, fl->out_if);
+	const struct dp_fl_eni *client = find_eni_seq(f->conf, fl->ns, fl->side[0]);
+	const struct dp_fl_eni *server = find_eni_seq(f->conf, fl->ns, fl->side[1]);
 	struct fl_tuple back = { fl->vpc.dst, fl->vpc.src, fl->vpc.dport, fl->vpc.sport,
 		fl->vpc.proto };
 	uint64_t d[2][2] = { { pk[0] - fl->pk[0], by[0] - fl->by[0] },
@@ -381,10 +399,10 @@ report_flow(struct dp_flowlogs *f, struct fl_flow *fl, const uint64_t pk[2],
 			continue;
 		if (client)
 			observe(f, client, t, dir == 1, false, d[dir][0], d[dir][1], fl->start, now,
-			    flags[dir], dir ? 0 : path_of(fl->out_if));
+			    flags[dir], dir ? 0 : path_of(fl->side[1]));
 		if (server)
 			observe(f, server, t, dir == 0, false, d[dir][0], d[dir][1], fl->start, now,
-			    flags[dir], dir ? path_of(fl->in_if) : 0);
+			    flags[dir], dir ? path_of(fl->side[0]) : 0);
 	}
 	memcpy(fl->pk, pk, sizeof(fl->pk));
 	memcpy(fl->by, by, sizeof(fl->by));
@@ -394,21 +412,10 @@ report_flow(struct dp_flowlogs *f, struct fl_flow *fl, const uint64_t pk[2],
 
 /* ---- Kernel input ---- */
 
-static void
-flow_free(struct fl_flow *fl)
-{
-	while (fl) {
-		struct fl_flow *next = fl->next;
-
-		free(fl);
-		fl = next;
-	}
-}
-
-/* A packet's tuple, total length, TCP flags and sequence number. */
+/* A packet's tuple, total length and TCP flags. */
 static bool
 parse_packet(const unsigned char *p, int len, struct fl_tuple *t, uint32_t *tot,
-    unsigned *flags, uint32_t *seq)
+    unsigned *flags)
 {
 	const struct iphdr *ip = (const struct iphdr *)p;
 	size_t hl;
@@ -422,16 +429,12 @@ parse_packet(const unsigned char *p, int len, struct fl_tuple *t, uint32_t *tot,
 	t->proto = ip->protocol;
 	*tot = ntohs(ip->tot_len);
 	*flags = 0;
-	*seq = 0;
 	if ((t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP) && (size_t)len >= hl + 4) {
 		t->sport = (uint16_t)(p[hl] << 8 | p[hl + 1]);
 		t->dport = (uint16_t)(p[hl + 2] << 8 | p[hl + 3]);
 	}
-	if (t->proto == IPPROTO_TCP && (size_t)len > hl + 13) {
+	if (t->proto == IPPROTO_TCP && (size_t)len > hl + 13)
 		*flags = p[hl + 13] & 0x3f;
-		*seq = (uint32_t)p[hl + 4] << 24 | (uint32_t)p[hl + 5] << 16 |
-		    (uint32_t)p[hl + 6] << 8 | p[hl + 7];
-	}
 	return true;
 }
 
@@ -454,17 +457,21 @@ ifname_of(struct fl_ns *ns, uint32_t index, char out[DP_IF_MAX])
 		str_copy(out, ifr.ifr_name, DP_IF_MAX);
 }
 
+/* A packet a network ACL or security group dropped: a REJECT record of the
+ * side that refused it. */
 static int
 on_log(struct nflog_g_handle *gh, struct nfgenmsg *msg, struct nflog_data *nfa, void *arg)
 {
 	struct dp_flowlogs *f = arg;
 	struct fl_ns *ns = &f->ns[f->cur_ns];
 	const char *prefix = nflog_get_prefix(nfa);
-	char *payload, in_if[DP_IF_MAX], out_if[DP_IF_MAX], tk[64];
+	const struct dp_fl_eni *eni;
+	char *payload, ifname[DP_IF_MAX];
 	int len = nflog_get_payload(nfa, &payload);
 	struct fl_tuple t;
-	uint32_t tot, tcp_seq, seq;
+	uint32_t tot, seq;
 	unsigned flags;
+	bool is_in;
 
 	/* The kernel drops a message it cannot deliver without telling the
 	 * socket: a gap in the sequence numbers is a loss. */
@@ -475,157 +482,117 @@ on_log(struct nflog_g_handle *gh, struct nfgenmsg *msg, struct nflog_data *nfa, 
 		ns->has_seq = true;
 	}
 	if (prefix == NULL || len <= 0 ||
-	    !parse_packet((unsigned char *)payload, len, &t, &tot, &flags, &tcp_seq))
+	    !parse_packet((unsigned char *)payload, len, &t, &tot, &flags))
 		return 0;
-	ifname_of(ns, nflog_get_indev(nfa), in_if);
-	ifname_of(ns, nflog_get_outdev(nfa), out_if);
-	if (strcmp(prefix, DP_FLOWLOG_ACCEPT) == 0) {
-		struct fl_flow *fl = xcalloc(1, sizeof(*fl)), *old, *last;
-
-		tuple_str(tk, sizeof(tk), &t);
-		snprintf(fl->key, sizeof(fl->key), "%s|%s", ns->name, tk);
-		STR_COPY(fl->ns, ns->name);
-		fl->vpc = t;
-		STR_COPY(fl->in_if, in_if);
-		STR_COPY(fl->out_if, out_if);
-		fl->start = now_s();
-		fl->is_new = true;
-		fl->syn_seq = tcp_seq;
-		if ((old = map_get(&f->flows, fl->key)) != NULL) {
-			/* Until a reply, every packet of a connection is new: the
-			 * same one again, unless a TCP SYN with another sequence
-			 * number reopened the tuple of a closing connection. */
-			for (last = old; last->next; last = last->next)
-				;
-			if (t.proto != IPPROTO_TCP || tcp_seq == last->syn_seq)
-				free(fl);
-			else
-				last->next = fl;
-			return 0;
-		}
-		map_put(&f->flows, fl->key, fl);
-	} else {
-		bool is_in = strcmp(prefix, DP_FLOWLOG_REJECT_IN) == 0;
-		const struct dp_fl_eni *eni = find_eni(f->conf, ns->name, is_in ? out_if : in_if);
-
-		if (eni)
-			observe(f, eni, &t, is_in, true, 1, tot, now_s(), now_s(), flags, 0);
-	}
+	is_in = strcmp(prefix, DP_FLOWLOG_REJECT_IN) == 0;
+	ifname_of(ns, is_in ? nflog_get_outdev(nfa) : nflog_get_indev(nfa), ifname);
+	if ((eni = find_eni(f->conf, ns->name, ifname)) != NULL)
+		observe(f, eni, &t, is_in, true, 1, tot, now_s(), now_s(), flags, 0);
 	return 0;
 }
 
+/* A connection's tuple as the VPC sees it: the server is the reply's
+ * source (after DNAT). */
 static void
-ct_tuples(const struct nf_conntrack *ct, struct fl_tuple *orig, struct fl_tuple *vpc)
+ct_tuple(const struct nf_conntrack *ct, struct fl_tuple *t)
 {
-	orig->src = ntohl(nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC));
-	orig->dst = ntohl(nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST));
-	orig->proto = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
-	orig->sport = orig->dport = 0;
-	if (orig->proto == IPPROTO_TCP || orig->proto == IPPROTO_UDP) {
-		orig->sport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC));
-		orig->dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
+	t->src = ntohl(nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC));
+	t->dst = ntohl(nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC));
+	t->proto = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
+	t->sport = t->dport = 0;
+	if (t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP) {
+		t->sport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC));
+		t->dport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
 	}
-	/* The server as the VPC sees it: the reply's source (after DNAT). */
-	*vpc = *orig;
-	vpc->dst = ntohl(nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC));
-	if (orig->sport)
-		vpc->dport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
+}
+
+/* The interfaces of a connection the router accepted, from its labels;
+ * false for one it did not label (its own traffic, or one older than the
+ * flow log). */
+static bool
+ct_sides(const struct nf_conntrack *ct, uint64_t side[2])
+{
+	const struct nfct_bitmask *b = nfct_get_attr(ct, ATTR_CONNLABELS);
+
+	if (b == NULL || nfct_bitmask_maxbit(b) < DP_FL_LABEL_DONE ||
+	    !nfct_bitmask_test_bit(b, DP_FL_LABEL_DONE))
+		return false;
+	side[0] = side[1] = 0;
+	for (unsigned i = 0; i < DP_FL_LABEL_DONE; i++)
+		if (nfct_bitmask_test_bit(b, i))
+			side[i / DP_FL_LABEL_OUT] |= 1ull << (i % DP_FL_LABEL_OUT);
+	return true;
 }
 
 /*
- * A conntrack entry (dumped or destroyed): report what is new to the
- * connection it is.  A dump sees only the live entry of a tuple: the
- * newest connection, which learns the entry's id.  An event goes to the
- * connection with its id, else to the oldest one that has none yet (an
- * entry destroyed before any dump saw it); an event of an entry no
- * connection claims (one given up, see poll_counts()) is dropped rather
- * than counted twice.  Sets '*prev' to the connection before it in the
- * chain, NULL for the first.
+ * The connection of a conntrack entry, by its id; with 'create', a new
+ * one if the router labelled the entry (not one already dying: its
+ * DESTROY event may have been read already).
  */
 static struct fl_flow *
-ct_report(struct dp_flowlogs *f, const struct nf_conntrack *ct, bool is_dump,
-    struct fl_flow **prev)
+flow_of(struct dp_flowlogs *f, const struct nf_conntrack *ct, bool create)
 {
-	uint32_t id = nfct_get_attr_u32(ct, ATTR_ID);
-	struct fl_tuple orig, vpc;
-	struct fl_flow *fl, *head, *p = NULL;
-	char key[128], tk[64];
+	const char *ns = f->ns[f->cur_ns].name;
+	struct fl_flow *fl;
+	char key[sizeof(fl->key)];
+	uint64_t side[2];
+
+	snprintf(key, sizeof(key), "%s|%08x", ns, nfct_get_attr_u32(ct, ATTR_ID));
+	if ((fl = map_get(&f->flows, key)) != NULL || !create || !ct_sides(ct, side) ||
+	    (nfct_get_attr_u32(ct, ATTR_STATUS) & IPS_DYING))
+		return fl;
+	fl = xcalloc(1, sizeof(*fl));
+	STR_COPY(fl->key, key);
+	STR_COPY(fl->ns, ns);
+	ct_tuple(ct, &fl->vpc);
+	memcpy(fl->side, side, sizeof(side));
+	fl->is_new = true;
+	fl->start = now_s();
+	map_put(&f->flows, fl->key, fl);
+	return fl;
+}
+
+/* What is new of a connection's counts in its entry. */
+static void
+ct_report(struct dp_flowlogs *f, struct fl_flow *fl, const struct nf_conntrack *ct)
+{
 	uint64_t pk[2], by[2];
 
-	ct_tuples(ct, &orig, &vpc);
-	tuple_str(tk, sizeof(tk), &vpc);
-	snprintf(key, sizeof(key), "%s|%s", f->ns[f->cur_ns].name, tk);
-	if ((head = fl = map_get(&f->flows, key)) == NULL)
-		return NULL;
-	if (is_dump) {
-		while (fl->next)
-			fl = fl->next;
-		if (fl->has_id && fl->ct_id != id)
-			return NULL;       /* a connection whose first packet we missed */
-		fl->ct_id = id;
-		fl->has_id = true;
-	} else {
-		struct fl_flow *q, *q_prev = NULL, *anon = NULL, *anon_prev = NULL;
-
-		for (fl = NULL, q = head; q; q_prev = q, q = q->next) {
-			if (q->has_id && q->ct_id == id) {
-				fl = q;
-				p = q_prev;
-				break;
-			}
-			if (!q->has_id && anon == NULL) {
-				anon = q;
-				anon_prev = q_prev;
-			}
-		}
-		if (fl == NULL) {
-			fl = anon;
-			p = anon_prev;
-		}
-		if (fl == NULL)
-			return NULL;
-	}
-	if (prev)
-		*prev = p;
 	pk[0] = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_PACKETS);
 	by[0] = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_BYTES);
 	pk[1] = nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_PACKETS);
 	by[1] = nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_BYTES);
-	if (pk[0] >= fl->pk[0] && pk[1] >= fl->pk[1] && by[0] >= fl->by[0] && by[1] >= fl->by[1])
-		report_flow(f, fl, pk, by, orig.proto == IPPROTO_TCP &&
-		    nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0 ?
-		    nfct_get_attr_u8(ct, ATTR_TCP_STATE) : -1);
-	else
-		f->n_back++;
-	/* The tuple is live: its older connections wait for their events. */
-	head->seen = fl->seen = f->dump;
-	return fl;
+	report_flow(f, fl, pk, by, fl->vpc.proto == IPPROTO_TCP &&
+	    nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0 ? nfct_get_attr_u8(ct, ATTR_TCP_STATE) : -1);
 }
 
+/* A NEW event starts following a connection (its labels come with it,
+ * not with its DESTROY event); its DESTROY event ends it. */
 static int
-on_destroy(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *arg)
+on_event(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *arg)
 {
 	struct dp_flowlogs *f = arg;
-	struct fl_flow *prev, *fl = ct_report(f, ct, false, &prev);
+	struct fl_flow *fl = flow_of(f, ct, type == NFCT_T_NEW);
 
-	if (fl == NULL) {
-		f->n_orphan++;
-		return NFCT_CB_CONTINUE;
+	if (fl && type == NFCT_T_DESTROY) {
+		ct_report(f, fl, ct);
+		free(map_del(&f->flows, fl->key));
 	}
-	if (prev)
-		prev->next = fl->next;
-	else if (fl->next)
-		map_put(&f->flows, fl->next->key, fl->next);
-	else
-		map_del(&f->flows, fl->key);
-	free(fl);
 	return NFCT_CB_CONTINUE;
 }
 
+/* A dump: the counts so far; it also finds a connection whose NEW event
+ * came before the collector watched its router. */
 static int
 on_dump(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *arg)
 {
-	ct_report(arg, ct, true, NULL);
+	struct dp_flowlogs *f = arg;
+	struct fl_flow *fl = flow_of(f, ct, true);
+
+	if (fl) {
+		ct_report(f, fl, ct);
+		fl->seen = f->dump;
+	}
 	return NFCT_CB_CONTINUE;
 }
 
@@ -658,11 +625,11 @@ ns_open_in(void *arg)
 {
 	struct open_arg *a = arg;
 	struct fl_ns *ns = a->ns;
-	int big = 16 << 20;
+	int big = 16 << 20, on = 1;
 
 	ns->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ns->log = nflog_open();
-	ns->ev = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_DESTROY);
+	ns->ev = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_DESTROY);
 	ns->dump = nfct_open(CONNTRACK, 0);
 	if (ns->sock < 0 || ns->log == NULL || ns->ev == NULL || ns->dump == NULL)
 		return -errno;
@@ -675,10 +642,14 @@ ns_open_in(void *arg)
 	nflog_set_flags(ns->grp, NFULNL_CFG_F_SEQ);
 	nflog_set_timeout(ns->grp, 10);     /* 0.1 s */
 	nflog_callback_register(ns->grp, on_log, a->f);
-	nfct_callback_register(ns->ev, NFCT_T_DESTROY, on_destroy, a->f);
+	nfct_callback_register(ns->ev, NFCT_T_NEW | NFCT_T_DESTROY, on_event, a->f);
 	nfct_callback_register(ns->dump, NFCT_T_ALL, on_dump, a->f);
 	setsockopt(nflog_fd(ns->log), SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 	setsockopt(nfct_fd(ns->ev), SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	/* Reliable DESTROY events: the kernel keeps a connection whose event
+	 * did not fit and sends it again.  A NEW event that did not fit is
+	 * lost (ENOBUFS): SKIPDATA. */
+	setsockopt(nfct_fd(ns->ev), SOL_NETLINK, NETLINK_BROADCAST_ERROR, &on, sizeof(on));
 	fcntl(nflog_fd(ns->log), F_SETFL, O_NONBLOCK);
 	fcntl(nfct_fd(ns->ev), F_SETFL, O_NONBLOCK);
 	return 0;
@@ -727,7 +698,7 @@ sync_ns(struct dp_flowlogs *f)
 		for (size_t j = 0; j < f->n_ns && !watched; j++)
 			watched = strcmp(f->ns[j].name, ((struct fl_flow *)v)->ns) == 0;
 		if (!watched)
-			flow_free(map_del(&f->flows, key));
+			free(map_del(&f->flows, key));
 	}
 }
 
@@ -1063,9 +1034,9 @@ poll_counts(struct dp_flowlogs *f)
 		f->ns[i].is_dumped = nfct_query(f->ns[i].dump, NFCT_Q_DUMP, &family) == 0;
 	}
 	/* A connection absent from FL_GIVE_UP complete dumps in a row is gone
-	 * without a DESTROY event (the table was flushed, or the event was
-	 * lost).  The kernel sends some events late (it retries those it
-	 * could not deliver at once): give them time. */
+	 * without a DESTROY event, which should not happen: the memory is
+	 * freed.  The kernel sends an event it could not deliver at once
+	 * later: give it time. */
 	for (size_t i = 0; map_next(&f->flows, &i, &k, &v);) {
 		struct fl_flow *fl = v;
 		bool is_complete = false;
@@ -1076,18 +1047,14 @@ poll_counts(struct dp_flowlogs *f)
 			fl->missed = 0;
 		else if (++fl->missed >= FL_GIVE_UP) {
 			f->forgotten++;
-			flow_free(map_del(&f->flows, k));
+			free(map_del(&f->flows, k));
 		}
 	}
-	log_debug("flow logs: dump %u, %zu connections followed, %llu given up, %llu lost events, "
-	    "%llu counts back, %llu ends unknown", f->dump, f->flows.count,
-	    (unsigned long long)f->forgotten, (unsigned long long)f->lost_events,
-	    (unsigned long long)f->n_back, (unsigned long long)f->n_orphan);
+	log_debug("flow logs: dump %u, %zu connections followed, %llu given up, %llu lost events",
+	    f->dump, f->flows.count, (unsigned long long)f->forgotten,
+	    (unsigned long long)f->lost_events);
 }
 
-/* Events first, then packets: a connection's DESTROY event usually comes
- * before the first packet of a new connection on its tuple (not always:
- * see struct fl_flow). */
 static void
 drain(struct dp_flowlogs *f, size_t i)
 {
@@ -1236,7 +1203,7 @@ dp_flowlogs_free(struct dp_flowlogs *f)
 		ns_close(&f->ns[i]);
 	free(f->ns);
 	for (size_t i = 0; map_next(&f->flows, &i, &k, &v);)
-		flow_free(v);
+		free(v);
 	map_fini(&f->flows);
 	for (size_t j = 0; j < f->n_wins; j++)
 		window_free(&f->wins[j]);

@@ -1245,6 +1245,59 @@ emit_eni_chains(struct nft_ctx *c, const struct core_eni *e)
 	}
 }
 
+/* "ct label set" of each bit of 'v', from bit 'at' on. */
+static void
+put_label_bits(struct buf *b, uint64_t v, int at)
+{
+	buf_puts(b, "\t\t");
+	for (int i = 0; v >> i; i++)
+		if (v >> i & 1)
+			buf_printf(b, "ct label set %d ", at + i);
+	b->data[b->len - 1] = '\n';
+}
+
+/*
+ * Flow logs: the interfaces of each accepted new connection, in its
+ * conntrack labels (see dp.h); per ENI and side a chain that sets its
+ * seq's bits, reached through a verdict map.
+ */
+static void
+emit_flowlog(struct nft_ctx *c)
+{
+	static const char *const side[2] = { "in", "out" };
+
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < c->n_enis; i++) {
+			begin_chain(c, "fl_%s_%s", side[s], short_id(c->enis[i]->res.id));
+			put_label_bits(&c->ch, c->enis[i]->res.seq, s * DP_FL_LABEL_OUT);
+			end_chain(c);
+		}
+	buf_printf(&c->ch, "\tchain flowlog {\n"
+	    "\t\ttype filter hook forward priority filter + 10; policy accept;\n"
+	    "\t\tct state != new accept\n"
+	    "\t\tct label %d accept\n", DP_FL_LABEL_DONE);
+	for (int s = 0; s < 2 && c->n_enis; s++) {
+		buf_printf(&c->ch, "\t\t%sifname vmap { ", s ? "o" : "i");
+		for (size_t i = 0; i < c->n_enis; i++) {
+			char ifname[DP_IF_MAX];
+
+			dp_eni_ifname(c->enis[i]->res.id, ifname);
+			buf_printf(&c->ch, "%s\"%s\" : jump fl_%s_%s", i ? ", " : "", ifname,
+			    side[s], short_id(c->enis[i]->res.id));
+		}
+		buf_puts(&c->ch, " }\n");
+	}
+	for (int s = 0; s < 2; s++) {
+		if (c->has_igw)
+			buf_printf(&c->ch, "\t\t%sifname \"" DP_NFT_IGW_IF "\" ct label set %d\n",
+			    s ? "o" : "i", s * DP_FL_LABEL_OUT + DP_FL_LABEL_IGW);
+		if (c->has_pcx)
+			buf_printf(&c->ch, "\t\t%sifname \"p*\" ct label set %d\n", s ? "o" : "i",
+			    s * DP_FL_LABEL_OUT + DP_FL_LABEL_PCX);
+	}
+	buf_printf(&c->ch, "\t\tct label set %d\n\t}\n", DP_FL_LABEL_DONE);
+}
+
 static void
 emit(struct nft_ctx *c)
 {
@@ -1268,13 +1321,8 @@ emit(struct nft_ctx *c)
 	DP_NFT_BASE_CHAINS(X)
 #undef X
 	emit_fixed_chains(c);
-	if (c->has_flowlogs) {
-		/* Accepted new connections, after the forward chain's verdict. */
-		buf_puts(&c->ch, "\tchain flowlog {\n"
-		    "\t\ttype filter hook forward priority filter + 10; policy accept;\n"
-		    "\t\tct state new log prefix \"" DP_FLOWLOG_ACCEPT "\" group "
-		    DP_FLOWLOG_GROUP_STR "\n\t}\n");
-	}
+	if (c->has_flowlogs)
+		emit_flowlog(c);
 	for (size_t i = 0; i < c->n_subnets; i++)
 		emit_acl_chains(c, &c->subnets[i]);
 	for (size_t i = 0; i < c->n_sgs; i++)

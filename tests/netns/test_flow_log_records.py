@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from dpkit import INTERNET_HOST, ask, internet_listener
 from vpcdtest import VPCCTL, wait_running
 
 ROLE = "arn:aws:iam::123456789012:role/flow-logs"
@@ -159,7 +160,9 @@ def test_accepted_udp_and_tcp_are_logged_on_both_interfaces(site):
     reply = [r for r in rows if r["srcport"] == "22" and r["dstport"] == port]
     assert reply[0]["flow-direction"] == "egress" and reply[0]["traffic-path"] == "1"
     assert int(reply[0]["tcp-flags"]) & 0x12 == 0x12
-    # vpcctl flow-logs prints the records of both destinations.
+    # A window without traffic says NODATA; vpcctl flow-logs prints the
+    # records of both destinations.
+    wait_records(s, s["b_eni"], status="NODATA")
     out = subprocess.run([VPCCTL, "--data-dir", dp.data_dir, "flow-logs", s["b_eni"]],
                          capture_output=True, text=True, check=True).stdout
     assert "%s %s 40000 5000 17 5 640" % (s["a_ip"], s["b_ip"]) in out
@@ -194,6 +197,83 @@ def test_rejects_are_logged_where_they_happen(site):
     assert rejected("in") >= 1 and rejected("out") >= 1
     assert m[("vpcd_flow_log_lost_events_total", ())] == 0
     assert ("vpcd_vpc_connections", (("vpc_id", s["vpc"]),)) in m
+
+
+def s3_rows(s):
+    """The rows of the S3 flow log (B's interface), by field name."""
+    rows = []
+    for o in sorted(glob.glob(os.path.join(s["dp"].data_dir, "flowlogs", "s3", "flow-bucket",
+                                           "team", "AWSLogs", "*", "*", "*", "*", "*", "*",
+                                           "*.log.gz"))):
+        with gzip.open(o, "rt") as f:
+            lines = f.read().splitlines()
+        rows += [dict(zip(lines[0].split(), l.split())) for l in lines[1:]]
+    return rows
+
+
+def test_internet_traffic_path(site):
+    s, dp, ec2 = site, site["dp"], site["ec2"]
+    # B gets an Elastic IP and a route to an internet gateway, and talks
+    # to the internet host: egress through the gateway is traffic-path 8,
+    # with B's private address as AWS records it.
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=s["vpc"])
+    main = ec2.describe_route_tables(Filters=[
+        {"Name": "vpc-id", "Values": [s["vpc"]]},
+        {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]["RouteTableId"]
+    ec2.create_route(RouteTableId=main, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.associate_address(InstanceId=s["b"], AllocationId=ec2.allocate_address(
+        Domain="vpc")["AllocationId"])
+    listener = internet_listener(dp, [9100])
+    try:
+        deadline = time.time() + 10
+        while ask(dp, {"id": s["b"]}, INTERNET_HOST, 9100) is None:
+            assert time.time() < deadline, "B cannot reach the internet"
+        deadline = time.time() + 4 * WINDOW + 4
+        while not [r for r in s3_rows(s) if r["dstaddr"] == INTERNET_HOST]:
+            assert time.time() < deadline, "no record of the internet connection"
+            time.sleep(0.5)
+    finally:
+        listener.kill()
+    out = [r for r in s3_rows(s) if r["dstaddr"] == INTERNET_HOST]
+    back = [r for r in s3_rows(s) if r["srcaddr"] == INTERNET_HOST]
+    assert out[0]["srcaddr"] == s["b_ip"] and out[0]["dstport"] == "9100"
+    assert out[0]["flow-direction"] == "egress" and out[0]["traffic-path"] == "8"
+    assert back and back[0]["flow-direction"] == "ingress" and back[0]["traffic-path"] == "-"
+
+
+def test_peering_traffic_path(site):
+    s, dp, ec2 = site, site["dp"], site["ec2"]
+    # C in a peered VPC answers on 22: B's egress to it is traffic-path 4.
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    sn = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(VpcId=vpc, GroupName="c", Description="c")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+         "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    c = ec2.run_instances(ImageId="ami-00000000", MinCount=1, MaxCount=1, SubnetId=sn,
+                          SecurityGroupIds=[sg], UserData=SERVER)["Instances"][0]
+    pcx = ec2.create_vpc_peering_connection(VpcId=s["vpc"], PeerVpcId=vpc)[
+        "VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    for v, cidr in ((s["vpc"], "10.1.0.0/16"), (vpc, "10.0.0.0/16")):
+        rtb = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [v]}])[
+            "RouteTables"][0]["RouteTableId"]
+        ec2.create_route(RouteTableId=rtb, DestinationCidrBlock=cidr,
+                         VpcPeeringConnectionId=pcx)
+    wait_running(ec2, [c["InstanceId"]])
+    deadline = time.time() + 10
+    while dp.run_in(s["b"], "/usr/bin/python3", "-c", TCP, c["PrivateIpAddress"],
+                    "22").returncode != 0:
+        assert time.time() < deadline, "B cannot reach C over the peering"
+        time.sleep(0.2)
+    deadline = time.time() + 4 * WINDOW + 4
+    while not [r for r in s3_rows(s) if r["dstaddr"] == c["PrivateIpAddress"]]:
+        assert time.time() < deadline, "no record of the connection to C"
+        time.sleep(0.5)
+    out = [r for r in s3_rows(s) if r["dstaddr"] == c["PrivateIpAddress"]]
+    assert out[0]["flow-direction"] == "egress" and out[0]["traffic-path"] == "4"
+    assert out[0]["action"] == "ACCEPT" and out[0]["dstport"] == "22"
 
 
 def test_not_logged_and_flow_log_removal(site):

@@ -524,6 +524,24 @@ do_eip(struct parser *p, char **tok, int n)
 	return 0;
 }
 
+static int
+do_flowlog(struct parser *p, char **tok, int n)
+{
+	struct core_fl_spec spec = { .resource_type = CORE_FL_SUBNET, .traffic = CORE_FL_ALL,
+		.log_group = "g", .destination = "arn:aws:logs:us-east-1:" NFT_MODEL_OWNER
+		":log-group:g", .max_agg_s = 60 };
+	struct core_subnet *sn;
+	struct core_fl *fl;
+	struct core_error e;
+
+	if (n != 3 || (sn = find(p, CORE_SUBNET, tok[2])) == NULL)
+		return fail(p, "usage: flowlog NAME SUBNET");
+	if (core_fl_create(p->m, NFT_MODEL_OWNER, &spec, sn->res.id, &fl, &e))
+		return fail(p, "%s", e.message);
+	rename_as(p, &fl->res, tok[1]);
+	return 0;
+}
+
 static const struct {
 	const char *word;
 	int (*fn)(struct parser *, char **, int);
@@ -542,6 +560,7 @@ static const struct {
 	{ "assoc-acl", do_assoc_acl },
 	{ "eni", do_eni },
 	{ "eip", do_eip },
+	{ "flowlog", do_flowlog },
 };
 
 int

@@ -27,6 +27,7 @@
  *   eni NAME SUBNET IP[,IP...] [groups=G[,G...]] [sdc=off] [public=IP]
  *       [type=nat_gateway]
  *   eip NAME PUBLIC ENI [PRIVATE]
+ *   flowlog NAME SUBNET                 a flow log (ALL) on the subnet
  */
 #ifndef VPCD_TEST_NFT_MODEL_H
 #define VPCD_TEST_NFT_MODEL_H
