@@ -57,8 +57,9 @@ void daemon_ctl_stop(struct daemon_ctl *ctl);
 
 /* The metrics GET /metrics adds to the API's own (daemon_metrics.c): per
  * NAT gateway and per VPC, read from the data plane 'dp' (NULL: none),
- * and the flow-log collector's lost events. */
-void daemon_metrics(struct api_server *srv, const struct dp_config *dp, uint64_t flowlog_lost,
+ * and from the collector thread 'fl' (NULL: none) the NAT gateways' idle
+ * timeouts and the flow logs' lost events. */
+void daemon_metrics(struct api_server *srv, const struct dp_config *dp, struct dp_flowlogs *fl,
     struct buf *out);
 
 #endif

@@ -1,9 +1,11 @@
 /*
  * What GET /metrics adds to the API's own request metrics: per NAT
  * gateway, the metrics AWS publishes to CloudWatch (namespace AWS/NATGateway),
- * under the same names in snake case, read from the gateway's namespace;
- * per VPC, its tracked connections and the packets its security groups
- * and network ACLs rejected; the flow-log collector's lost events.
+ * under the same names in snake case, read from the gateway's namespace
+ * (idle timeouts: counted by the collector thread, which follows its
+ * connection table); per VPC, its tracked connections and the packets its
+ * security groups and network ACLs rejected; the flow-log collector's lost
+ * events.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 struct natgw_sample {
 	char id[CORE_ID_MAX];
 	struct dp_natgw_stats st;
+	uint64_t idle_timeouts;       /* from the collector's thread */
 };
 
 struct vpc_sample {
@@ -48,36 +51,36 @@ list_resources(const struct core_model *m, void *arg)
 }
 
 /* A metric's value for one gateway. */
-typedef uint64_t (*natgw_value_fn)(const struct dp_natgw_stats *st);
+typedef uint64_t (*natgw_value_fn)(const struct natgw_sample *s);
 
 #define COUNTER(fn, field, k) \
-	static uint64_t fn(const struct dp_natgw_stats *st) { return st->field[k]; }
+	static uint64_t fn(const struct natgw_sample *s) { return s->st.field[k]; }
 COUNTER(bytes_in_dst, bytes, DP_NATGW_IN_FROM_DESTINATION)
 COUNTER(bytes_in_src, bytes, DP_NATGW_IN_FROM_SOURCE)
 COUNTER(bytes_out_dst, bytes, DP_NATGW_OUT_TO_DESTINATION)
 COUNTER(bytes_out_src, bytes, DP_NATGW_OUT_TO_SOURCE)
 COUNTER(attempts, packets, DP_NATGW_ATTEMPTS)
 COUNTER(established, packets, DP_NATGW_ESTABLISHED)
-COUNTER(idle, packets, DP_NATGW_IDLE_RESETS)
 COUNTER(pkts_in_dst, packets, DP_NATGW_IN_FROM_DESTINATION)
 COUNTER(pkts_in_src, packets, DP_NATGW_IN_FROM_SOURCE)
 COUNTER(pkts_out_src, packets, DP_NATGW_OUT_TO_SOURCE)
 #undef COUNTER
-static uint64_t active(const struct dp_natgw_stats *st) { return st->active; }
-static uint64_t port_errors(const struct dp_natgw_stats *st) { return st->insert_failed; }
+static uint64_t active(const struct natgw_sample *s) { return s->st.active; }
+static uint64_t idle(const struct natgw_sample *s) { return s->idle_timeouts; }
+static uint64_t port_errors(const struct natgw_sample *s) { return s->st.insert_failed; }
 /* A connection that found no port is dropped after the out counters saw
  * its first packet. */
 static uint64_t
-drops(const struct dp_natgw_stats *st)
+drops(const struct natgw_sample *s)
 {
-	return st->packets[DP_NATGW_DROPPED] + st->insert_failed;
+	return s->st.packets[DP_NATGW_DROPPED] + s->st.insert_failed;
 }
 static uint64_t
-pkts_out_dst(const struct dp_natgw_stats *st)
+pkts_out_dst(const struct natgw_sample *s)
 {
-	uint64_t n = st->packets[DP_NATGW_OUT_TO_DESTINATION];
+	uint64_t n = s->st.packets[DP_NATGW_OUT_TO_DESTINATION];
 
-	return n > st->insert_failed ? n - st->insert_failed : 0;
+	return n > s->st.insert_failed ? n - s->st.insert_failed : 0;
 }
 
 static const struct {
@@ -97,7 +100,8 @@ static const struct {
 	{ "error_port_allocation", "counter", "New connections that found no free source port",
 	  port_errors },
 	{ "idle_timeout_count", "counter",
-	  "Connections reset after the idle timeout (at the client's next packet)", idle },
+	  "TCP connections that ended idle (established, no packet for the idle timeout)",
+	  idle },
 	{ "packets_drop_count", "counter", "Packets dropped", drops },
 	{ "packets_in_from_destination", "counter", "Packets received from destinations",
 	  pkts_in_dst },
@@ -116,7 +120,7 @@ family(struct buf *out, const char *name, const char *type, const char *help)
 }
 
 void
-daemon_metrics(struct api_server *srv, const struct dp_config *dp, uint64_t flowlog_lost,
+daemon_metrics(struct api_server *srv, const struct dp_config *dp, struct dp_flowlogs *fl,
     struct buf *out)
 {
 	struct lists l = { 0 };
@@ -129,8 +133,10 @@ daemon_metrics(struct api_server *srv, const struct dp_config *dp, uint64_t flow
 	/* A gateway or router that cannot be read (being built or deleted)
 	 * is left out. */
 	for (size_t i = 0; i < l.n_natgws; i++)
-		if (dp_natgw_stats(dp, l.natgws[i].id, &l.natgws[i].st) == 0)
+		if (dp_natgw_stats(dp, l.natgws[i].id, &l.natgws[i].st) == 0) {
+			l.natgws[i].idle_timeouts = dp_flowlogs_idle_timeouts(fl, l.natgws[i].id);
 			l.natgws[k++] = l.natgws[i];
+		}
 	for (size_t i = 0; i < l.n_vpcs; i++)
 		if (dp_router_stats(dp, l.vpcs[i].id, &l.vpcs[i].st) == 0)
 			l.vpcs[kv++] = l.vpcs[i];
@@ -139,7 +145,7 @@ daemon_metrics(struct api_server *srv, const struct dp_config *dp, uint64_t flow
 		family(out, name, natgw_metrics[m].type, natgw_metrics[m].help);
 		for (size_t i = 0; i < k; i++)
 			buf_printf(out, "%s{nat_gateway_id=\"%s\"} %llu\n", name, l.natgws[i].id,
-			    (unsigned long long)natgw_metrics[m].fn(&l.natgws[i].st));
+			    (unsigned long long)natgw_metrics[m].fn(&l.natgws[i]));
 	}
 	family(out, "vpcd_vpc_connections", "gauge",
 	    "Connections the VPC's router tracks");
@@ -157,7 +163,8 @@ daemon_metrics(struct api_server *srv, const struct dp_config *dp, uint64_t flow
 	family(out, "vpcd_flow_log_lost_events_total", "counter",
 	    "Netlink messages the kernel could not deliver to the flow-log collector "
 	    "(each makes its windows SKIPDATA)");
-	buf_printf(out, "vpcd_flow_log_lost_events_total %llu\n", (unsigned long long)flowlog_lost);
+	buf_printf(out, "vpcd_flow_log_lost_events_total %llu\n",
+	    (unsigned long long)dp_flowlogs_lost(fl));
 	free(l.natgws);
 	free(l.vpcs);
 }

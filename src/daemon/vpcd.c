@@ -222,7 +222,7 @@ glue_metrics(void *arg, struct buf *out)
 {
 	struct dp_glue *g = arg;
 
-	daemon_metrics(g->srv, g->rec ? g->cfg : NULL, dp_flowlogs_lost(g->flowlogs), out);
+	daemon_metrics(g->srv, g->rec ? g->cfg : NULL, g->flowlogs, out);
 }
 
 static void

@@ -284,6 +284,10 @@ void dp_flowlogs_stop(struct dp_flowlogs *f);
 void dp_flowlogs_free(struct dp_flowlogs *f);
 /* Netlink messages the kernel could not deliver (each makes SKIPDATA). */
 uint64_t dp_flowlogs_lost(struct dp_flowlogs *f);
+/* The same thread watches every available NAT gateway's connection table
+ * for TCP connections that end while established (the idle timeout): how
+ * many since vpcd watches it. */
+uint64_t dp_flowlogs_idle_timeouts(struct dp_flowlogs *f, const char *natgw_id);
 
 /*
  * A NAT gateway's named nftables counters (see plan_natgw()): name and
@@ -296,8 +300,7 @@ uint64_t dp_flowlogs_lost(struct dp_flowlogs *f);
 	X(OUT_TO_SOURCE, "out_to_source", "sent to clients")                        \
 	X(ATTEMPTS, "attempts", "first packets of new connections")                 \
 	X(ESTABLISHED, "established", "first replies of connections")               \
-	X(DROPPED, "dropped", "packets dropped (invalid or unsolicited)")           \
-	X(IDLE_RESETS, "idle_resets", "resets sent for connections past the idle timeout")
+	X(DROPPED, "dropped", "packets dropped (invalid or unsolicited)")
 enum dp_natgw_counter {
 #define X(e, name, doc) DP_NATGW_##e,
 	DP_NATGW_COUNTERS(X)

@@ -22,6 +22,11 @@
  * gets a NODATA record; a window in which the kernel dropped events
  * (netlink buffer overrun, or a gap in the NFLOG sequence numbers) gets
  * SKIPDATA records.
+ *
+ * The same thread watches every available NAT gateway's namespace for the
+ * DESTROY events of TCP connections still established (a kernel-side
+ * filter passes only those): connections that reached the idle timeout,
+ * counted for /metrics.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -86,6 +91,8 @@ struct dp_fl_config {
 	const struct dp_fl_eni **by_seq;
 	char (*ns)[DP_NS_MAX];        /* the routers to watch, sorted */
 	size_t n_ns;
+	char (*gw_ns)[DP_NS_MAX];     /* the available NAT gateways' */
+	size_t n_gw_ns;
 	char region[32];
 };
 
@@ -193,6 +200,9 @@ dp_flowlog_config(const struct core_model *m, const struct dp_config *cfg)
 	for (size_t i = 0; i < c->n_enis; i++)
 		if (c->n_ns == 0 || strcmp(c->ns[c->n_ns - 1], c->enis[i].ns) != 0)
 			STR_COPY(*PUSH(c->ns, c->n_ns), c->enis[i].ns);
+	CORE_FOREACH(m, CORE_NATGW, r)
+		if (((const struct core_natgw *)r)->state == CORE_NATGW_AVAILABLE)
+			dp_natgw_ns(cfg, r->id, *PUSH(c->gw_ns, c->n_gw_ns));
 	return c;
 }
 
@@ -205,6 +215,7 @@ dp_flowlog_config_free(struct dp_fl_config *c)
 	free(c->enis);
 	free(c->by_seq);
 	free(c->ns);
+	free(c->gw_ns);
 	arena_fini(&c->arena);
 	free(c);
 }
@@ -282,6 +293,16 @@ struct fl_ns {
 	uint32_t seq;                 /* the next NFLOG sequence number */
 	bool has_seq;
 	bool is_dumped;               /* the last dump went through */
+	/* A NAT gateway's namespace: only DESTROY events of connections
+	 * still established (the kernel filters them), which are idle
+	 * timeouts; counted in struct dp_flowlogs 'idle'. */
+	bool is_natgw;
+};
+
+/* A NAT gateway's idle timeouts so far. */
+struct fl_idle {
+	char ns[DP_NS_MAX];
+	uint64_t n;
 };
 
 struct dp_flowlogs {
@@ -302,6 +323,7 @@ struct dp_flowlogs {
 	size_t cur_ns;                /* the namespace a callback is about */
 	unsigned dump;                /* dumps so far */
 	uint64_t forgotten;           /* connections given up without DESTROY */
+	struct map idle;              /* NAT gateway namespace -> fl_idle, under 'lock' */
 };
 
 static int64_t
@@ -567,12 +589,27 @@ ct_report(struct dp_flowlogs *f, struct fl_flow *fl, const struct nf_conntrack *
 }
 
 /* A NEW event starts following a connection (its labels come with it,
- * not with its DESTROY event); its DESTROY event ends it. */
+ * not with its DESTROY event); its DESTROY event ends it.  In a NAT
+ * gateway, the end of an established TCP connection is an idle timeout. */
 static int
 on_event(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *arg)
 {
 	struct dp_flowlogs *f = arg;
-	struct fl_flow *fl = flow_of(f, ct, type == NFCT_T_NEW);
+	struct fl_flow *fl;
+
+	if (f->ns[f->cur_ns].is_natgw) {
+		struct fl_idle *c;
+
+		if (type != NFCT_T_DESTROY || nfct_get_attr_u8(ct, ATTR_L4PROTO) != IPPROTO_TCP ||
+		    nfct_get_attr_u8(ct, ATTR_TCP_STATE) != TCP_CONNTRACK_ESTABLISHED)
+			return NFCT_CB_CONTINUE;
+		pthread_mutex_lock(&f->lock);
+		if ((c = map_get(&f->idle, f->ns[f->cur_ns].name)) != NULL)
+			c->n++;
+		pthread_mutex_unlock(&f->lock);
+		return NFCT_CB_CONTINUE;
+	}
+	fl = flow_of(f, ct, type == NFCT_T_NEW);
 
 	if (fl && type == NFCT_T_DESTROY) {
 		ct_report(f, fl, ct);
@@ -627,32 +664,94 @@ ns_open_in(void *arg)
 	struct fl_ns *ns = a->ns;
 	int big = 16 << 20, on = 1;
 
-	ns->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ns->log = nflog_open();
-	ns->ev = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_DESTROY);
-	ns->dump = nfct_open(CONNTRACK, 0);
-	if (ns->sock < 0 || ns->log == NULL || ns->ev == NULL || ns->dump == NULL)
-		return -errno;
-	nflog_unbind_pf(ns->log, AF_INET);
-	if (nflog_bind_pf(ns->log, AF_INET) < 0 ||
-	    (ns->grp = nflog_bind_group(ns->log, DP_FLOWLOG_GROUP)) == NULL ||
-	    nflog_set_mode(ns->grp, NFULNL_COPY_PACKET, 64) < 0)
-		return -errno;
-	nflog_set_nlbufsiz(ns->grp, 64 << 10);
-	nflog_set_flags(ns->grp, NFULNL_CFG_F_SEQ);
-	nflog_set_timeout(ns->grp, 10);     /* 0.1 s */
-	nflog_callback_register(ns->grp, on_log, a->f);
+	if (ns->is_natgw) {
+		if ((ns->ev = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_DESTROY)) == NULL)
+			return -errno;
+	} else {
+		ns->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		ns->log = nflog_open();
+		ns->ev = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_DESTROY);
+		ns->dump = nfct_open(CONNTRACK, 0);
+		if (ns->sock < 0 || ns->log == NULL || ns->ev == NULL || ns->dump == NULL)
+			return -errno;
+		nflog_unbind_pf(ns->log, AF_INET);
+		if (nflog_bind_pf(ns->log, AF_INET) < 0 ||
+		    (ns->grp = nflog_bind_group(ns->log, DP_FLOWLOG_GROUP)) == NULL ||
+		    nflog_set_mode(ns->grp, NFULNL_COPY_PACKET, 64) < 0)
+			return -errno;
+		nflog_set_nlbufsiz(ns->grp, 64 << 10);
+		nflog_set_flags(ns->grp, NFULNL_CFG_F_SEQ);
+		nflog_set_timeout(ns->grp, 10);     /* 0.1 s */
+		nflog_callback_register(ns->grp, on_log, a->f);
+		nfct_callback_register(ns->dump, NFCT_T_ALL, on_dump, a->f);
+		setsockopt(nflog_fd(ns->log), SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+		fcntl(nflog_fd(ns->log), F_SETFL, O_NONBLOCK);
+	}
 	nfct_callback_register(ns->ev, NFCT_T_NEW | NFCT_T_DESTROY, on_event, a->f);
-	nfct_callback_register(ns->dump, NFCT_T_ALL, on_dump, a->f);
-	setsockopt(nflog_fd(ns->log), SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 	setsockopt(nfct_fd(ns->ev), SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 	/* Reliable DESTROY events: the kernel keeps a connection whose event
 	 * did not fit and sends it again.  A NEW event that did not fit is
 	 * lost (ENOBUFS): SKIPDATA. */
 	setsockopt(nfct_fd(ns->ev), SOL_NETLINK, NETLINK_BROADCAST_ERROR, &on, sizeof(on));
-	fcntl(nflog_fd(ns->log), F_SETFL, O_NONBLOCK);
 	fcntl(nfct_fd(ns->ev), F_SETFL, O_NONBLOCK);
+	if (ns->is_natgw) {
+		/* Only the ends of connections still established: idle timeouts. */
+		struct nfct_filter_proto est = { IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED };
+		struct nfct_filter *flt = nfct_filter_create();
+		int ret = 0;
+
+		if (flt == NULL)
+			return -errno;
+		nfct_filter_add_attr_u32(flt, NFCT_FILTER_L4PROTO, IPPROTO_TCP);
+		nfct_filter_add_attr(flt, NFCT_FILTER_L4PROTO_STATE, &est);
+		if (nfct_filter_attach(nfct_fd(ns->ev), flt) < 0)
+			ret = -errno;
+		nfct_filter_destroy(flt);
+		return ret;
+	}
 	return 0;
+}
+
+/* Whether the configuration wants namespace 'name' watched. */
+static bool
+is_wanted(const struct dp_fl_config *c, const char *name)
+{
+	for (size_t j = 0; j < c->n_ns; j++)
+		if (strcmp(c->ns[j], name) == 0)
+			return true;
+	for (size_t j = 0; j < c->n_gw_ns; j++)
+		if (strcmp(c->gw_ns[j], name) == 0)
+			return true;
+	return false;
+}
+
+/* Starts watching a namespace, if it exists and is not watched yet. */
+static void
+watch(struct dp_flowlogs *f, const char *name, bool is_natgw)
+{
+	struct open_arg a = { f, NULL };
+
+	for (size_t i = 0; i < f->n_ns; i++)
+		if (strcmp(f->ns[i].name, name) == 0)
+			return;
+	if (!dp_ns_exists(name))
+		return;
+	a.ns = PUSH(f->ns, f->n_ns);
+	a.ns->sock = -1;
+	a.ns->is_natgw = is_natgw;
+	STR_COPY(a.ns->name, name);
+	if (dp_ns_run(name, ns_open_in, &a)) {
+		log_warnx("flow logs: cannot watch %s: %s", name, strerror(errno));
+		ns_close(a.ns);
+		f->n_ns--;
+	} else if (is_natgw) {
+		struct fl_idle *c = xcalloc(1, sizeof(*c));
+
+		STR_COPY(c->ns, name);
+		pthread_mutex_lock(&f->lock);
+		map_put(&f->idle, c->ns, c);
+		pthread_mutex_unlock(&f->lock);
+	}
 }
 
 /* Watches exactly the namespaces of the configuration. */
@@ -664,33 +763,20 @@ sync_ns(struct dp_flowlogs *f)
 	void *v;
 
 	for (size_t i = 0; i < f->n_ns; i++) {
-		bool want = false;
-
-		for (size_t j = 0; j < f->conf->n_ns && !want; j++)
-			want = strcmp(f->conf->ns[j], f->ns[i].name) == 0;
-		if (want && dp_ns_exists(f->ns[i].name))
+		if (is_wanted(f->conf, f->ns[i].name) && dp_ns_exists(f->ns[i].name)) {
 			f->ns[k++] = f->ns[i];
-		else
-			ns_close(&f->ns[i]);
+			continue;
+		}
+		pthread_mutex_lock(&f->lock);
+		free(map_del(&f->idle, f->ns[i].name));
+		pthread_mutex_unlock(&f->lock);
+		ns_close(&f->ns[i]);
 	}
 	f->n_ns = k;
-	for (size_t j = 0; j < f->conf->n_ns; j++) {
-		struct open_arg a = { f, NULL };
-		bool have = false;
-
-		for (size_t i = 0; i < f->n_ns && !have; i++)
-			have = strcmp(f->ns[i].name, f->conf->ns[j]) == 0;
-		if (have || !dp_ns_exists(f->conf->ns[j]))
-			continue;
-		a.ns = PUSH(f->ns, f->n_ns);
-		a.ns->sock = -1;
-		STR_COPY(a.ns->name, f->conf->ns[j]);
-		if (dp_ns_run(a.ns->name, ns_open_in, &a)) {
-			log_warnx("flow logs: cannot watch %s: %s", a.ns->name, strerror(errno));
-			ns_close(a.ns);
-			f->n_ns--;
-		}
-	}
+	for (size_t j = 0; j < f->conf->n_ns; j++)
+		watch(f, f->conf->ns[j], false);
+	for (size_t j = 0; j < f->conf->n_gw_ns; j++)
+		watch(f, f->conf->gw_ns[j], true);
 	/* Connections of a namespace no longer watched are forgotten. */
 	for (size_t i = 0; map_next(&f->flows, &i, &key, &v);) {
 		bool watched = false;
@@ -1031,7 +1117,8 @@ poll_counts(struct dp_flowlogs *f)
 		f->cur_ns = i;
 		drain_events(f, &f->ns[i]);
 		/* A dump of a table that changes meanwhile may be cut short. */
-		f->ns[i].is_dumped = nfct_query(f->ns[i].dump, NFCT_Q_DUMP, &family) == 0;
+		f->ns[i].is_dumped = f->ns[i].dump &&
+		    nfct_query(f->ns[i].dump, NFCT_Q_DUMP, &family) == 0;
 	}
 	/* A connection absent from FL_GIVE_UP complete dumps in a row is gone
 	 * without a DESTROY event, which should not happen: the memory is
@@ -1064,7 +1151,7 @@ drain(struct dp_flowlogs *f, size_t i)
 
 	f->cur_ns = i;
 	drain_events(f, ns);
-	while ((n = recv(nflog_fd(ns->log), buf, sizeof(buf), 0)) != 0) {
+	while (ns->log && (n = recv(nflog_fd(ns->log), buf, sizeof(buf), 0)) != 0) {
 		if (n < 0) {
 			if (errno != ENOBUFS)
 				break;
@@ -1134,11 +1221,13 @@ flowlog_main(void *arg)
 			window_clear(w);
 			w->end = (now / iv + 1) * iv;
 		}
-		/* The wake pipe, then two sockets per namespace. */
+		/* The wake pipe, then two sockets per namespace (a NAT gateway
+		 * has no NFLOG socket: -1, which poll() skips). */
 		pfd = xcalloc(1 + 2 * f->n_ns, sizeof(*pfd));
 		pfd[np++] = (struct pollfd){ .fd = f->wake[0], .events = POLLIN };
 		for (size_t i = 0; i < f->n_ns; i++) {
-			pfd[np++] = (struct pollfd){ .fd = nflog_fd(f->ns[i].log), .events = POLLIN };
+			pfd[np++] = (struct pollfd){ .fd = f->ns[i].log ? nflog_fd(f->ns[i].log) : -1,
+				.events = POLLIN };
 			pfd[np++] = (struct pollfd){ .fd = nfct_fd(f->ns[i].ev), .events = POLLIN };
 		}
 		if (poll(pfd, np, 200) > 0) {
@@ -1164,6 +1253,7 @@ dp_flowlogs_new(const struct dp_config *cfg, dp_flowlog_config_fn config_fn, voi
 	f->config_fn = config_fn;
 	f->arg = arg;
 	map_init(&f->flows);
+	map_init(&f->idle);
 	pthread_mutex_init(&f->lock, NULL);
 	if (pipe2(f->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		fatal("pipe2");
@@ -1205,6 +1295,9 @@ dp_flowlogs_free(struct dp_flowlogs *f)
 	for (size_t i = 0; map_next(&f->flows, &i, &k, &v);)
 		free(v);
 	map_fini(&f->flows);
+	for (size_t i = 0; map_next(&f->idle, &i, &k, &v);)
+		free(v);
+	map_fini(&f->idle);
 	for (size_t j = 0; j < f->n_wins; j++)
 		window_free(&f->wins[j]);
 	free(f->wins);
@@ -1219,4 +1312,21 @@ uint64_t
 dp_flowlogs_lost(struct dp_flowlogs *f)
 {
 	return f ? __atomic_load_n(&f->lost_events, __ATOMIC_RELAXED) : 0;
+}
+
+uint64_t
+dp_flowlogs_idle_timeouts(struct dp_flowlogs *f, const char *natgw_id)
+{
+	char ns[DP_NS_MAX];
+	const struct fl_idle *c;
+	uint64_t n = 0;
+
+	if (f == NULL)
+		return 0;
+	dp_natgw_ns(&f->cfg, natgw_id, ns);
+	pthread_mutex_lock(&f->lock);
+	if ((c = map_get(&f->idle, ns)) != NULL)
+		n = c->n;
+	pthread_mutex_unlock(&f->lock);
+	return n;
 }

@@ -362,9 +362,13 @@ plan_vpc(struct dp_plan *p, const struct core_model *m, const struct core_vpc *v
 	 * the mark-based routing. */
 	add_sysctl(p, ns, "0", "net/ipv4/conf/all/rp_filter");
 	add_sysctl(p, ns, "0", "net/ipv4/conf/default/rp_filter");
-	/* Flow logs need each connection's packets and bytes. */
+	/* Flow logs need each connection's packets and bytes, and events of
+	 * every connection, also one made before the collector listened (2,
+	 * the default: only of those made while someone listens). */
 	add_sysctl(p, ns, dp_vpc_has_flowlogs(m, vpc) ? "1" : "0",
 	    "net/netfilter/nf_conntrack_acct");
+	add_sysctl(p, ns, dp_vpc_has_flowlogs(m, vpc) ? "1" : "2",
+	    "net/netfilter/nf_conntrack_events");
 
 	if (single) {
 		plan_rtb(p, m, cfg, single, ns, igw != NULL, DP_TABLE_MAIN);
@@ -498,6 +502,9 @@ plan_natgw(struct dp_plan *p, const struct dp_config *cfg, const struct core_nat
 	snprintf(idle, sizeof(idle), "%u", cfg->nat_idle_timeout);
 	add_sysctl(p, ns, idle, "net/netfilter/nf_conntrack_tcp_timeout_established");
 	add_sysctl(p, ns, idle, "net/netfilter/nf_conntrack_udp_timeout_stream");
+	/* The collector counts idle timeouts from DESTROY events: of every
+	 * connection, also one made before it listened. */
+	add_sysctl(p, ns, "1", "net/netfilter/nf_conntrack_events");
 	core_ip_format(gw->private_ip, ip);
 	buf_init(&b);
 	dp_nft_begin(&b);
@@ -515,7 +522,7 @@ plan_natgw(struct dp_plan *p, const struct dp_config *cfg, const struct core_nat
 	    "\t}\n"
 	    "\tchain forward {\n"
 	    "\t\ttype filter hook forward priority filter; policy accept;\n"
-	    "\t\tct state invalid meta l4proto tcp counter name \"idle_resets\" "
+	    "\t\tct state invalid meta l4proto tcp counter name \"dropped\" "
 	    "reject with tcp reset\n"
 	    "\t\tct state invalid counter name \"dropped\" drop\n"
 	    "\t\tct state new counter name \"attempts\"\n"

@@ -177,10 +177,20 @@ def test_idle_connection_gets_a_reset(make_site):
     # Active within the timeout: the connection lives.
     r = dp.run_in(s["inner"], "/usr/bin/python3", "-c", IDLE, "0.5")
     assert r.stdout.split() == ["one", "two"], r.stderr
-    # Idle past it: the gateway has forgotten the connection and answers
-    # the client's next packet with a reset, not a FIN.
-    r = dp.run_in(s["inner"], "/usr/bin/python3", "-c", IDLE, "4")
-    assert r.stdout.split() == ["one", "reset"], r.stderr
+    assert natgw_metrics(dp, s["nat"])["idle_timeout_count"] == 0
+    # Idle past it: the gateway forgets the connection (counted then, while
+    # the client still waits) and answers the client's next packet with a
+    # reset, not a FIN.
+    idle = subprocess.Popen([VPCCTL, "--data-dir", dp.data_dir, "exec", s["inner"], "--",
+                             "/usr/bin/python3", "-c", IDLE, "8"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: natgw_metrics(dp, s["nat"])["idle_timeout_count"] == 1, timeout=7,
+                 what="idle timeout counted before the client sends again")
+        out, err = idle.communicate(timeout=15)
+    finally:
+        idle.kill()
+    assert out.split() == ["one", "reset"], err
     assert natgw_metrics(dp, s["nat"])["idle_timeout_count"] == 1
 
 
