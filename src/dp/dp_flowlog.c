@@ -462,10 +462,12 @@ parse_packet(const unsigned char *p, int len, struct fl_tuple *t, uint32_t *tot,
 
 static void mark_lost(struct dp_flowlogs *f, const char *ns);
 
+/* A NAT gateway loses nothing to an overrun: it reads DESTROY events
+ * only, which the kernel sends again. */
 static void
 drain_events(struct dp_flowlogs *f, struct fl_ns *ns)
 {
-	if (nfct_catch(ns->ev) < 0 && errno == ENOBUFS)
+	if (nfct_catch(ns->ev) < 0 && errno == ENOBUFS && !ns->is_natgw)
 		mark_lost(f, ns->name);
 }
 
