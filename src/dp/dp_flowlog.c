@@ -287,7 +287,7 @@ struct fl_ns {
 	char name[DP_NS_MAX];
 	struct nflog_handle *log;
 	struct nflog_g_handle *grp;
-	struct nfct_handle *ev;       /* DESTROY events */
+	struct nfct_handle *ev;       /* NEW and DESTROY events */
 	struct nfct_handle *dump;
 	int sock;                     /* SIOCGIFNAME inside the namespace */
 	uint32_t seq;                 /* the next NFLOG sequence number */
