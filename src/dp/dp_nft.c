@@ -1250,7 +1250,7 @@ static void
 put_label_bits(struct buf *b, uint64_t v, int at)
 {
 	buf_puts(b, "\t\t");
-	for (int i = 0; v >> i; i++)
+	for (int i = 0; i < 64 && v >> i; i++)
 		if (v >> i & 1)
 			buf_printf(b, "ct label set %d ", at + i);
 	b->data[b->len - 1] = '\n';

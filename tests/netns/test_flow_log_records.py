@@ -87,6 +87,31 @@ def site(make_dp_daemon):
     return s
 
 
+def s3_rows(s):
+    """The rows of the S3 flow log (B's interface) by field name, from
+    objects named as AWS names them."""
+    rows = []
+    for o in sorted(glob.glob(os.path.join(
+            s["dp"].data_dir, "flowlogs", "s3", "flow-bucket", "team", "AWSLogs", s["account"],
+            "vpcflowlogs", "us-east-1", "20[0-9][0-9]", "[01][0-9]", "[0-3][0-9]",
+            "%s_vpcflowlogs_us-east-1_fl-*_*T*Z_*.log.gz" % s["account"]))):
+        with gzip.open(o, "rt") as f:
+            lines = f.read().splitlines()
+        rows += [dict(zip(lines[0].split(), l.split())) for l in lines[1:]]
+    return rows
+
+
+def wait_s3_rows(s, **want):
+    """The S3 rows whose named fields equal 'want', once there are any."""
+    deadline = time.time() + 4 * WINDOW + 4
+    while True:
+        rows = [r for r in s3_rows(s) if all(r.get(k) == v for k, v in want.items())]
+        if rows:
+            return rows
+        assert time.time() < deadline, "no S3 record %s" % want
+        time.sleep(0.5)
+
+
 def stream(s, eni):
     path = os.path.join(s["dp"].data_dir, "flowlogs", "cloudwatch", "flows", eni + "-all")
     with open(path) as f:
@@ -139,19 +164,9 @@ def test_accepted_udp_and_tcp_are_logged_on_both_interfaces(site):
     # Six bytes of data, at least 40 bytes of headers a packet.
     assert sum(int(r["bytes"]) for r in out_a) >= 6 + 40 * sent
     assert sum(int(r["packets"]) for r in back_a) == sum(int(r["packets"]) for r in back_b) >= 3
-    # The S3 object of B's interface: the custom fields, in AWS's key layout.
-    objs = glob.glob(os.path.join(
-        dp.data_dir, "flowlogs", "s3", "flow-bucket", "team", "AWSLogs", s["account"],
-        "vpcflowlogs", "us-east-1", "20[0-9][0-9]", "[01][0-9]", "[0-3][0-9]",
-        "%s_vpcflowlogs_us-east-1_fl-*_*T*Z_*.log.gz" % s["account"]))
-    assert objs
-    header, rows = None, []
-    for o in sorted(objs):
-        with gzip.open(o, "rt") as f:
-            lines = f.read().splitlines()
-        header = lines[0].split()
-        rows += [dict(zip(header, l.split())) for l in lines[1:]]
-    assert header[:5] == ["version", "vpc-id", "subnet-id", "instance-id", "interface-id"]
+    # The S3 objects of B's interface: the custom fields, in AWS's key layout.
+    rows = s3_rows(s)
+    assert rows and list(rows[0])[:5] == ["version", "vpc-id", "subnet-id", "instance-id", "interface-id"]
     syn = [r for r in rows if r["dstport"] == "22" and r["srcport"] == port]
     assert syn and all(r["version"] == "5" and r["vpc-id"] == s["vpc"] for r in syn)
     assert syn[0]["subnet-id"] == s["subnets"][1] and syn[0]["instance-id"] == s["b"]
@@ -199,18 +214,6 @@ def test_rejects_are_logged_where_they_happen(site):
     assert ("vpcd_vpc_connections", (("vpc_id", s["vpc"]),)) in m
 
 
-def s3_rows(s):
-    """The rows of the S3 flow log (B's interface), by field name."""
-    rows = []
-    for o in sorted(glob.glob(os.path.join(s["dp"].data_dir, "flowlogs", "s3", "flow-bucket",
-                                           "team", "AWSLogs", "*", "*", "*", "*", "*", "*",
-                                           "*.log.gz"))):
-        with gzip.open(o, "rt") as f:
-            lines = f.read().splitlines()
-        rows += [dict(zip(lines[0].split(), l.split())) for l in lines[1:]]
-    return rows
-
-
 def test_internet_traffic_path(site):
     s, dp, ec2 = site, site["dp"], site["ec2"]
     # B gets an Elastic IP and a route to an internet gateway, and talks
@@ -229,13 +232,9 @@ def test_internet_traffic_path(site):
         deadline = time.time() + 10
         while ask(dp, {"id": s["b"]}, INTERNET_HOST, 9100) is None:
             assert time.time() < deadline, "B cannot reach the internet"
-        deadline = time.time() + 4 * WINDOW + 4
-        while not [r for r in s3_rows(s) if r["dstaddr"] == INTERNET_HOST]:
-            assert time.time() < deadline, "no record of the internet connection"
-            time.sleep(0.5)
+        out = wait_s3_rows(s, dstaddr=INTERNET_HOST)
     finally:
         listener.kill()
-    out = [r for r in s3_rows(s) if r["dstaddr"] == INTERNET_HOST]
     back = [r for r in s3_rows(s) if r["srcaddr"] == INTERNET_HOST]
     assert out[0]["srcaddr"] == s["b_ip"] and out[0]["dstport"] == "9100"
     assert out[0]["flow-direction"] == "egress" and out[0]["traffic-path"] == "8"
@@ -267,11 +266,7 @@ def test_peering_traffic_path(site):
                     "22").returncode != 0:
         assert time.time() < deadline, "B cannot reach C over the peering"
         time.sleep(0.2)
-    deadline = time.time() + 4 * WINDOW + 4
-    while not [r for r in s3_rows(s) if r["dstaddr"] == c["PrivateIpAddress"]]:
-        assert time.time() < deadline, "no record of the connection to C"
-        time.sleep(0.5)
-    out = [r for r in s3_rows(s) if r["dstaddr"] == c["PrivateIpAddress"]]
+    out = wait_s3_rows(s, dstaddr=c["PrivateIpAddress"])
     assert out[0]["flow-direction"] == "egress" and out[0]["traffic-path"] == "4"
     assert out[0]["action"] == "ACCEPT" and out[0]["dstport"] == "22"
 
