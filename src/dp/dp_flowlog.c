@@ -657,6 +657,24 @@ struct open_arg {
 	struct fl_ns *ns;
 };
 
+/* A NAT gateway's event socket gets only the ends of TCP connections
+ * still established: idle timeouts (on_event() checks again). */
+static int
+attach_idle_filter(int fd)
+{
+	struct nfct_filter_proto est = { IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED };
+	struct nfct_filter *flt = nfct_filter_create();
+	int ret;
+
+	if (flt == NULL)
+		return -1;
+	nfct_filter_add_attr_u32(flt, NFCT_FILTER_L4PROTO, IPPROTO_TCP);
+	nfct_filter_add_attr(flt, NFCT_FILTER_L4PROTO_STATE, &est);
+	ret = nfct_filter_attach(fd, flt);
+	nfct_filter_destroy(flt);
+	return ret;
+}
+
 /* Inside the namespace: every socket belongs to the namespace it is
  * opened in. */
 static int
@@ -667,7 +685,8 @@ ns_open_in(void *arg)
 	int big = 16 << 20, on = 1;
 
 	if (ns->is_natgw) {
-		if ((ns->ev = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_DESTROY)) == NULL)
+		if ((ns->ev = nfct_open(CONNTRACK, NF_NETLINK_CONNTRACK_DESTROY)) == NULL ||
+		    attach_idle_filter(nfct_fd(ns->ev)) < 0)
 			return -errno;
 	} else {
 		ns->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -696,21 +715,6 @@ ns_open_in(void *arg)
 	 * lost (ENOBUFS): SKIPDATA. */
 	setsockopt(nfct_fd(ns->ev), SOL_NETLINK, NETLINK_BROADCAST_ERROR, &on, sizeof(on));
 	fcntl(nfct_fd(ns->ev), F_SETFL, O_NONBLOCK);
-	if (ns->is_natgw) {
-		/* Only the ends of connections still established: idle timeouts. */
-		struct nfct_filter_proto est = { IPPROTO_TCP, TCP_CONNTRACK_ESTABLISHED };
-		struct nfct_filter *flt = nfct_filter_create();
-		int ret = 0;
-
-		if (flt == NULL)
-			return -errno;
-		nfct_filter_add_attr_u32(flt, NFCT_FILTER_L4PROTO, IPPROTO_TCP);
-		nfct_filter_add_attr(flt, NFCT_FILTER_L4PROTO_STATE, &est);
-		if (nfct_filter_attach(nfct_fd(ns->ev), flt) < 0)
-			ret = -errno;
-		nfct_filter_destroy(flt);
-		return ret;
-	}
 	return 0;
 }
 
